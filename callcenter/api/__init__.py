@@ -1,0 +1,103 @@
+"""The JSON API (v1): the contract in DESIGN.md, for the unit app, integrations and our pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+from ..services.errors import ServiceError, ValidationError
+
+bp = Blueprint("api", __name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+}
+
+
+def error_response(status: int, code: str, message, fields: dict | None = None):
+    body = {"code": code, "message": str(message)}
+    if fields:
+        body["fields"] = {k: str(v) for k, v in fields.items()}
+    response = jsonify({"error": body})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="callcenter110"'
+    return response
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):
+    db.session.rollback()
+    return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(exc: CSRFError):
+    return error_response(
+        400, "csrf_failed", _l("The page's security token is missing or old. Reload the page.")
+    )
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(exc):
+    return error_response(429, "rate_limited", _l("Too many requests. Wait a moment."))
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return error_response(exc.code or 500, _HTTP_CODES.get(exc.code, "error"), exc.description)
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 naming what is wrong with it."""
+    if not request.is_json:
+        raise ServiceError(
+            _l("Send a JSON body (Content-Type: application/json)."), code="invalid_json"
+        )
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ServiceError(_l("The body is not valid JSON."), code="invalid_json")
+    if not isinstance(data, dict):
+        raise ValidationError(_l("The request body must be a JSON object."))
+    return data
+
+
+def page_args() -> tuple[int, int | None]:
+    """``limit`` (1..500, default 100) and ``after`` (an id cursor) from the query string."""
+    from ..services.validation import Errors
+
+    errors = Errors()
+    limit, after = 100, None
+    raw = request.args.get("limit")
+    if raw is not None:
+        if not raw.isdigit() or not 1 <= int(raw) <= 500:
+            errors.add(
+                "limit", _l("Must be a whole number from %(low)s to %(high)s.", low=1, high=500)
+            )
+        else:
+            limit = int(raw)
+    raw = request.args.get("after")
+    if raw is not None:
+        if not raw.isdigit():
+            errors.add("after", _l("Must be a whole number."))
+        else:
+            after = int(raw)
+    if errors:
+        raise ValidationError(_l("Invalid query parameters."), fields=errors)
+    return limit, after
+
+
+from . import admin, assignments, auth, events, tickets, units  # noqa: E402,F401

@@ -1,0 +1,119 @@
+"""Tickets: intake, lists, detail, and the dispatcher's actions on one ticket."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..auth.decorators import roles_required
+from ..services import catalog, events, intake, lifecycle, phones, routing, tickets
+from ..services.errors import ValidationError
+from . import bp, json_body, page_args, serialize
+
+STAFF = ("dispatcher", "supervisor", "admin")
+
+
+@bp.get("/categories")
+@roles_required()
+def categories():
+    return jsonify([c.to_json() for c in catalog.CATEGORIES])
+
+
+@bp.post("/tickets")
+@roles_required("dispatcher", "supervisor")
+def create_ticket():
+    data = json_body()
+    ticket, created = intake.create_ticket(
+        data, actor=current_user, idempotency_key=request.headers.get("Idempotency-Key")
+    )
+    active = tickets.active_assignments([ticket.id]).get(ticket.id)
+    response = jsonify(serialize.ticket(ticket, active))
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/tickets")
+@roles_required(*STAFF)
+def list_tickets():
+    limit, after = page_args()
+    statuses = tickets.parse_statuses(request.args.get("status"))
+    rows = tickets.list_tickets(statuses, limit, after)
+    active = tickets.active_assignments([t.id for t in rows])
+    return jsonify([serialize.ticket(t, active.get(t.id)) for t in rows])
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@roles_required(*STAFF)
+def get_ticket(ticket_id: int):
+    ticket = tickets.get(ticket_id)
+    active = tickets.active_assignments([ticket.id]).get(ticket.id)
+    body = serialize.ticket(ticket, active)
+    body["assignments"] = [serialize.assignment(a) for a in tickets.assignments_of(ticket.id)]
+    body["timeline"] = [serialize.event(e) for e in events.for_ticket(ticket.id)]
+    return jsonify(body)
+
+
+@bp.get("/callers/history")
+@roles_required(*STAFF)
+def caller_history():
+    """``?phone=``: the intake screen asks this as soon as a number is typed."""
+    e164 = phones.normalise(request.args.get("phone", ""))
+    if e164 is None:
+        raise ValidationError(
+            _l("Not a valid phone number."), fields={"phone": _l("Not a valid phone number.")}
+        )
+    return jsonify(serialize.caller_history(intake.caller_history(e164)))
+
+
+@bp.post("/tickets/<int:ticket_id>/assign")
+@roles_required("dispatcher", "supervisor")
+def assign(ticket_id: int):
+    data = json_body()
+    unknown = set(data) - {"unit_id", "confirm"}
+    if unknown:
+        raise ValidationError(
+            _l("Unknown field."), fields={k: _l("Unknown field.") for k in unknown}
+        )
+    assignment = routing.assign(
+        ticket_id, data.get("unit_id"), actor=current_user, confirm=data.get("confirm") is True
+    )
+    ticket = tickets.get(ticket_id)
+    return jsonify(serialize.ticket(ticket, assignment)), 201
+
+
+@bp.get("/tickets/<int:ticket_id>/suggestions")
+@roles_required(*STAFF)
+def suggestions(ticket_id: int):
+    return jsonify(routing.suggest_units(ticket_id))
+
+
+@bp.post("/tickets/<int:ticket_id>/cancel")
+@roles_required("dispatcher", "supervisor")
+def cancel(ticket_id: int):
+    ticket = lifecycle.cancel(ticket_id, json_body(), actor=current_user)
+    return jsonify(serialize.ticket(ticket))
+
+
+@bp.post("/tickets/<int:ticket_id>/close")
+@roles_required("dispatcher", "supervisor")
+def close(ticket_id: int):
+    ticket = lifecycle.close(ticket_id, json_body(), actor=current_user)
+    return jsonify(serialize.ticket(ticket))
+
+
+@bp.patch("/tickets/<int:ticket_id>")
+@roles_required("dispatcher", "supervisor")
+def edit(ticket_id: int):
+    ticket = lifecycle.edit(ticket_id, json_body(), actor=current_user)
+    active = tickets.active_assignments([ticket.id]).get(ticket.id)
+    return jsonify(serialize.ticket(ticket, active))
+
+
+@bp.get("/resolutions")
+@roles_required()
+def resolutions():
+    return jsonify([{"code": k, "label": v} for k, v in catalog.RESOLUTIONS.items()])

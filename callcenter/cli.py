@@ -1,0 +1,71 @@
+"""Command-line tasks: ``create-user``, ``seed-demo``, ``simulate-units``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+
+from .extensions import db
+from .services import accounts, demo
+from .services.errors import ServiceError
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option(
+    "--role", required=True, type=click.Choice(["dispatcher", "supervisor", "unit", "admin"])
+)
+@click.option("--unit", "unit", default=None, help="Callsign of the unit (role unit).")
+@click.option("--full-name", default=None)
+def create_user(username, role, unit, full_name):
+    """Create a user. The password is prompted, or read from standard input when that is not
+    a terminal."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        user = accounts.create_user(
+            {
+                "username": username,
+                "password": password,
+                "role": role,
+                "unit": unit,
+                "full_name": full_name,
+            }
+        )
+    except ServiceError as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        raise click.ClickException(f"{exc.message} {details}".strip()) from None
+    click.echo(f"created {user.role} {user.username} (id {user.id})")
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Create Polres Malang: its Polsek sectors, patrol units, one user per role."""
+    created = demo.seed()
+    if not any(created.values()):
+        click.echo("demo data already present")
+    else:
+        click.echo(
+            f"created {created['sectors']} sectors, {created['units']} units, "
+            f"{created['users']} users (password: {demo.DEMO_PASSWORD})"
+        )
+
+
+@click.command("rebuild-index")
+def rebuild_index():
+    """Rebuild the Redis GEO index of available units from the database."""
+    from .services import locator
+
+    if not current_app.config["REDIS_URL"]:
+        raise click.ClickException("REDIS_URL is not set: the SQL locator needs no index")
+    click.echo(f"indexed {locator.rebuild()} available units")
+    db.session.remove()
+
+
+def init_app(app) -> None:
+    for command in (create_user, seed_demo, rebuild_index):
+        app.cli.add_command(command)

@@ -1,0 +1,129 @@
+"""Configuration: the embedded defaults, then the environment, then the caller's override.
+
+Every tunable of the dispatch logic is a ``CALLCENTER_*`` setting; the environment variable of
+the same name overrides it, converted to the type of its default.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105  (refused in production)
+
+
+class Defaults:
+    """The embedded defaults: one machine, SQLite, no servers."""
+
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    DATABASE_URL = ""  # empty: a SQLite file in the instance folder
+    REDIS_URL = ""  # empty: the embedded broker, SQL locator, polling wake-ups
+
+    # "development" or "production"; production refuses the default secret key.
+    CALLCENTER_ENV = "development"
+
+    # Dispatch.
+    CALLCENTER_OFFER_TIMEOUT_S = 45
+    CALLCENTER_POSITION_MAX_AGE_S = 180
+    CALLCENTER_SEARCH_RADIUS_KM = 25.0
+    CALLCENTER_MAX_OFFERS = 5
+    CALLCENTER_ESCALATE_QUEUED_S = 60  # priority 1-2 tickets queued longer than this
+    CALLCENTER_ONSCENE_TARGET_S = 600  # Polri target: at the scene within 10 minutes
+    CALLCENTER_SWEEP_INTERVAL_S = 2.0
+    CALLCENTER_STUCK_NEW_S = 5  # a ticket still "new" after this is re-routed by the sweep
+    CALLCENTER_GEO_RECONCILE_S = 10
+    CALLCENTER_ETA_CAR_KMH = 40.0
+    CALLCENTER_ETA_MOTORCYCLE_KMH = 35.0
+    CALLCENTER_ETA_FUNCTION = "callcenter.services.geo:estimate_eta_s"
+
+    # Intake.
+    CALLCENTER_DUPLICATE_RADIUS_M = 300
+    CALLCENTER_DUPLICATE_WINDOW_S = 1800
+    CALLCENTER_CALLER_HISTORY_DAYS = 30
+    CALLCENTER_PRANK_FLAG_MIN = 2  # earlier prank calls that flag a number
+    CALLCENTER_SUMMARY_MAX = 2000
+    CALLCENTER_ADDRESS_MAX = 300
+
+    # Sign-in.
+    CALLCENTER_TOKEN_TTL_S = 12 * 3600
+    CALLCENTER_SESSION_IDLE_MIN = 60
+    CALLCENTER_LOCKOUT_FAILURES = 5
+    CALLCENTER_LOCKOUT_S = 600
+    CALLCENTER_LOGIN_RATE = "20/minute"
+    CALLCENTER_PROXY_HOPS = 0  # set to 1 behind one reverse proxy
+
+    # Live stream.
+    CALLCENTER_STREAM_POLL_S = 0.5
+    CALLCENTER_STREAM_KEEPALIVE_S = 15
+    CALLCENTER_STREAM_MAX_S = 600  # a stream ends after this; the client reconnects
+    CALLCENTER_REDIS_PREFIX = "cc"
+    CALLCENTER_QUEUE = "callcenter"
+    CALLCENTER_BROKER_URL = ""  # empty: REDIS_URL, or the SQLite broker file
+
+    # Map tiles for the console; empty shows markers on a plain background.
+    CALLCENTER_TILE_URL = ""
+    CALLCENTER_TILE_ATTRIBUTION = ""
+
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
+    LANGUAGES = ("id", "en")
+
+    MAX_CONTENT_LENGTH = 64 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "cc110_session"
+    WTF_CSRF_CHECK_DEFAULT = False  # checked by auth.csrf_guard, which exempts bearer tokens
+    WTF_CSRF_TIME_LIMIT = None
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    JSON_SORT_KEYS = False
+
+
+def _convert(value: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return value
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual URL forms and pick the drivers we ship (psycopg 3 for PostgreSQL)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load(app, override: dict | None = None) -> None:
+    """Fill ``app.config``: defaults, then the environment, then ``override``."""
+    app.config.from_object(Defaults)
+    for key in dir(Defaults):
+        if key.isupper() and key in os.environ:
+            app.config[key] = _convert(os.environ[key], getattr(Defaults, key))
+    if override:
+        app.config.update(override)
+
+    cfg = app.config
+    url = cfg["DATABASE_URL"] or "sqlite:///" + os.path.join(app.instance_path, "callcenter.sqlite")
+    cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    else:
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 10}
+
+    if not cfg["CALLCENTER_BROKER_URL"]:
+        cfg["CALLCENTER_BROKER_URL"] = cfg["REDIS_URL"] or "sqla+sqlite:///" + os.path.join(
+            app.instance_path, "broker.sqlite"
+        )
+    cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=cfg["CALLCENTER_SESSION_IDLE_MIN"])
+    cfg["SESSION_REFRESH_EACH_REQUEST"] = True
+    cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
+    cfg["RATELIMIT_KEY_PREFIX"] = cfg["CALLCENTER_REDIS_PREFIX"] + ":rl"
+    cfg["RATELIMIT_HEADERS_ENABLED"] = True
+
+    if cfg["CALLCENTER_ENV"] == "production" and cfg["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        raise RuntimeError("SECRET_KEY must be set in production (CALLCENTER_ENV=production)")

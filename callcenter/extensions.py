@@ -1,0 +1,117 @@
+"""The extension objects, created unbound; ``create_app`` binds them."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery, Task
+from flask import Flask
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class _SQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy with SQLite made safe for several writing processes."""
+
+    def _make_engine(self, bind_key, options, app):
+        engine = super()._make_engine(bind_key, options, app)
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine)
+        return engine
+
+
+def _configure_sqlite(engine) -> None:
+    # pysqlite opens transactions lazily and upgrades read locks to write locks, which fails
+    # at once (no busy wait) when another process wrote in between. Taking the write lock at
+    # BEGIN makes every transaction wait its turn instead; WAL keeps readers unblocked.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+db = _SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app the Pallets way: every task runs inside a Flask app context."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    cfg = app.config
+    broker = cfg["CALLCENTER_BROKER_URL"]
+    broker_transport = None
+    if broker.startswith("redis"):
+        transport_options = {
+            # Longer than any task: an unacknowledged message is redelivered only after this.
+            "visibility_timeout": 3600,
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+            "global_keyprefix": cfg["CALLCENTER_REDIS_PREFIX"] + ":q:",
+        }
+    else:
+        transport_options = {"connect_args": {"timeout": 30}}
+        broker_transport = "callcenter.broker:Transport"
+        broker = broker.removeprefix("sqla+")
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.conf.update(
+        broker_url=broker,
+        broker_transport=broker_transport,
+        broker_transport_options=transport_options,
+        broker_connection_retry_on_startup=True,
+        imports=("callcenter.tasks",),
+        task_default_queue=cfg["CALLCENTER_QUEUE"],
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_publish_retry_policy={
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        },
+        worker_hijack_root_logger=False,
+        beat_schedule_filename=os.path.join(app.instance_path, "celerybeat-schedule"),
+        beat_schedule={
+            "sweep": {
+                "task": "callcenter.tasks.sweep",
+                "schedule": float(cfg["CALLCENTER_SWEEP_INTERVAL_S"]),
+                # A sweep that waited longer than its interval is replaced by the next one.
+                "options": {"expires": float(cfg["CALLCENTER_SWEEP_INTERVAL_S"]) * 2},
+            },
+        },
+    )
+    celery_app.set_default()
+    celery_app.flask_app = app
+    app.extensions["celery"] = celery_app
+    return celery_app

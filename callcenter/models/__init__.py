@@ -1,0 +1,21 @@
+"""The models, one module per aggregate."""
+
+from .assignment import Assignment
+from .event import Event
+from .ticket import IdempotencyKey, Ticket, TicketCounter
+from .unit import Sector, Unit, UnitPosition
+from .user import ApiToken, SignInThrottle, User
+
+__all__ = [
+    "ApiToken",
+    "Assignment",
+    "Event",
+    "IdempotencyKey",
+    "Sector",
+    "SignInThrottle",
+    "Ticket",
+    "TicketCounter",
+    "Unit",
+    "UnitPosition",
+    "User",
+]

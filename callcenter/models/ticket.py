@@ -1,0 +1,100 @@
+"""Tickets (one logged call each), the daily number counter and idempotency keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+TICKET_STATUSES = (
+    "new",
+    "queued",
+    "dispatched",
+    "acknowledged",
+    "en_route",
+    "on_scene",
+    "closed",
+    "cancelled",
+)
+OPEN_STATUSES = ("new", "queued", "dispatched", "acknowledged", "en_route", "on_scene")
+# Waiting for a unit: the states routing works on.
+ROUTABLE_STATUSES = ("new", "queued")
+CHANNELS = ("phone", "whatsapp", "panic_button", "walk_in", "radio")
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    # Why the ticket is queued: none_available, positions_stale, none_within_radius, ...
+    status_reason: Mapped[str | None] = mapped_column(String(64))
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    priority: Mapped[int]
+    category: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(16))
+    caller_name: Mapped[str | None] = mapped_column(String(120))
+    caller_phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    # No location for a silent or wrong-number call; every dispatched ticket has one.
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    address: Mapped[str | None] = mapped_column(String(300))
+    resolution: Mapped[str | None] = mapped_column(String(40))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalation_reason: Mapped[str | None] = mapped_column(String(40))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # What the caller's number had behind it when the call was logged.
+    caller_calls_30d: Mapped[int] = mapped_column(default=0)
+    caller_pranks_30d: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    on_scene_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    duplicate_of: Mapped[Ticket | None] = relationship(remote_side=[id], lazy="joined")
+    created_by = relationship("User", lazy="joined")
+
+    __table_args__ = (
+        Index("ix_tickets_status_priority_created", "status", "priority", "created_at"),
+        Index("ix_tickets_category_created", "category", "created_at"),
+        Index("ix_tickets_created", "created_at"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class TicketCounter(db.Model):
+    """The last ticket number handed out on one day (WIB)."""
+
+    __tablename__ = "ticket_counters"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)  # YYYYMMDD
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class IdempotencyKey(db.Model):
+    """A client's ``Idempotency-Key`` and the ticket its first request created."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),)

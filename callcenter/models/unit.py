@@ -1,0 +1,105 @@
+"""Sectors (Polsek), patrol units and their position breadcrumbs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+UNIT_STATUSES = ("off_duty", "available", "dispatched", "en_route", "on_scene", "unavailable")
+UNIT_KINDS = ("car", "motorcycle", "foot", "boat")
+# The statuses a unit may set for itself; the others follow from its assignments.
+SELF_STATUSES = ("available", "unavailable", "off_duty")
+BUSY_STATUSES = ("dispatched", "en_route", "on_scene")
+
+
+class Sector(db.Model):
+    """A Polsek sector of the Polres, with its station's position."""
+
+    __tablename__ = "sectors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "code": self.code,
+            "name": self.name,
+            "lat": self.lat,
+            "lon": self.lon,
+        }
+
+
+class Unit(db.Model):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callsign: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16), default="car")
+    sector_id: Mapped[int | None] = mapped_column(ForeignKey("sectors.id"))
+    status: Mapped[str] = mapped_column(String(16), default="off_duty")
+    status_reason: Mapped[str | None] = mapped_column(String(200))
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    accuracy_m: Mapped[float | None]
+    # When the device measured the last applied position (the freshness that routing uses).
+    position_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the server applied it: screens fetch the positions that moved since they last looked.
+    position_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sector: Mapped[Sector | None] = relationship(lazy="joined")
+
+    __table_args__ = (Index("ix_units_status_lat_lon", "status", "lat", "lon"),)
+
+    def to_json(self, now: datetime | None = None) -> dict:
+        now = now or utcnow()
+        return {
+            "id": self.id,
+            "callsign": self.callsign,
+            "name": self.name,
+            "kind": self.kind,
+            "sector": self.sector.to_json() if self.sector else None,
+            "status": self.status,
+            "status_reason": self.status_reason,
+            "status_changed_at": self.status_changed_at,
+            "location": (
+                {"lat": self.lat, "lon": self.lon, "accuracy_m": self.accuracy_m}
+                if self.lat is not None
+                else None
+            ),
+            "position_at": self.position_at,
+            "position_age_s": (
+                round((now - self.position_at).total_seconds(), 1) if self.position_at else None
+            ),
+        }
+
+
+class UnitPosition(db.Model):
+    """Every position report a unit sent, applied or not (late reports are kept, not applied)."""
+
+    __tablename__ = "unit_positions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    lat: Mapped[float]
+    lon: Mapped[float]
+    accuracy_m: Mapped[float | None]
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applied: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (
+        # A report retried by the device is one report.
+        UniqueConstraint("unit_id", "recorded_at", name="uq_unit_positions_unit_recorded"),
+    )

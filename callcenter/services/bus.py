@@ -1,0 +1,86 @@
+"""Redis, for what can be rebuilt from the database: wake-ups and the live index.
+
+Without ``REDIS_URL`` every function here degrades to its embedded fallback (polling,
+the SQL locator); with it, a Redis failure is logged and never fails a committed change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+
+import redis
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+def client() -> redis.Redis | None:
+    """This process's Redis client for the current app, or None without ``REDIS_URL``."""
+    app = current_app._get_current_object()
+    url = app.config["REDIS_URL"]
+    if not url:
+        return None
+    conn = app.extensions.get("cc_redis")
+    if conn is None:
+        conn = redis.Redis.from_url(
+            url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30
+        )
+        app.extensions["cc_redis"] = conn
+    return conn
+
+
+def key(*parts: str) -> str:
+    return ":".join((current_app.config["CALLCENTER_REDIS_PREFIX"], *parts))
+
+
+def notify_events(last_id: int) -> None:
+    """Wake the live streams: events up to ``last_id`` exist. Best effort."""
+    conn = client()
+    if conn is None:
+        return
+    try:
+        conn.publish(key("events"), str(last_id))
+    except redis.RedisError as exc:
+        log.warning("event wake-up not published: %s", exc)
+
+
+class Waiter:
+    """Blocks a live stream until new events may exist, or a timeout passes.
+
+    With Redis it listens to the wake-up channel (and still polls now and then, since a
+    wake-up can be lost); without, it polls at ``CALLCENTER_STREAM_POLL_S``.
+    """
+
+    def __init__(self):
+        self.poll_s = float(current_app.config["CALLCENTER_STREAM_POLL_S"])
+        self.pubsub = None
+        conn = client()
+        if conn is not None:
+            try:
+                self.pubsub = conn.pubsub(ignore_subscribe_messages=True)
+                self.pubsub.subscribe(key("events"))
+            except redis.RedisError as exc:
+                log.warning("live stream falls back to polling: %s", exc)
+                self.pubsub = None
+
+    def wait(self, timeout: float) -> None:
+        if self.pubsub is None:
+            time.sleep(min(timeout, self.poll_s))
+            return
+        try:
+            message = self.pubsub.get_message(timeout=min(timeout, 5.0))
+            # Drain the burst: one query serves all of them.
+            while message is not None:
+                message = self.pubsub.get_message(timeout=0)
+        except (redis.RedisError, OSError) as exc:
+            log.warning("wake-up channel lost, polling: %s", exc)
+            self.close()
+            time.sleep(min(timeout, self.poll_s))
+
+    def close(self) -> None:
+        if self.pubsub is not None:
+            with contextlib.suppress(redis.RedisError, OSError):
+                self.pubsub.close()
+            self.pubsub = None

@@ -1,0 +1,144 @@
+"""Events: every state change appends one row, in the transaction that made the change.
+
+``record`` queues an event on the session; the rows are written at commit, under a
+transaction-scoped lock on PostgreSQL, so that event ids are handed out in commit order.
+Without that, a stream that has sent event 11 could later see event 10 commit and skip it
+forever (``Last-Event-ID`` resume depends on ids never appearing behind the cursor).
+SQLite already serialises every write transaction (BEGIN IMMEDIATE).
+
+``after_commit`` queues work for after a successful commit (enqueue a task, update the live
+index, wake the streams); it is dropped on rollback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import event as sa_event
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import Event
+from . import bus, clock
+
+log = logging.getLogger(__name__)
+
+_PENDING = "cc_pending_events"
+_AFTER = "cc_after_commit"
+# An arbitrary constant: the advisory lock that orders event ids by commit.
+EVENT_LOCK_KEY = 110_110
+# Event types only supervisors and admins read (sign-ins and account changes).
+PRIVATE_PREFIXES = ("auth.", "user.")
+
+
+@dataclass
+class _Pending:
+    type: str
+    at: datetime
+    ticket: object = None
+    unit: object = None
+    actor_id: int | None = None
+    data: dict = field(default_factory=dict)
+
+
+def record(type_: str, *, ticket=None, unit=None, actor=None, data: dict | None = None) -> None:
+    """Queue an event for this transaction. ``ticket``/``unit`` may be objects or ids."""
+    actor_id = actor if isinstance(actor, int) or actor is None else actor.id
+    db.session.info.setdefault(_PENDING, []).append(
+        _Pending(type_, clock.now(), ticket, unit, actor_id, dict(data or {}))
+    )
+
+
+def after_commit(action: Callable[[], None]) -> None:
+    """Run ``action`` once this transaction has committed (never if it rolls back)."""
+    db.session.info.setdefault(_AFTER, []).append(action)
+
+
+def _id_of(obj):
+    return obj if obj is None or isinstance(obj, int) else obj.id
+
+
+def _before_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    session.flush()  # ids for tickets and units created in this transaction
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
+    rows = [
+        Event(
+            type=p.type,
+            at=p.at,
+            ticket_id=_id_of(p.ticket),
+            unit_id=_id_of(p.unit),
+            actor_id=p.actor_id,
+            data=p.data,
+        )
+        for p in pending
+    ]
+    session.add_all(rows)
+    session.flush()
+    last_id = max(r.id for r in rows)
+    session.info.setdefault(_AFTER, []).append(lambda: bus.notify_events(last_id))
+
+
+def _after_commit(session: Session) -> None:
+    actions = session.info.pop(_AFTER, None) or []
+    for action in actions:
+        try:
+            action()
+        except Exception:  # the change is committed; a lost follow-up is repaired by the sweep
+            log.exception("after-commit action failed")
+
+
+def _after_rollback(session: Session, _previous=None) -> None:
+    session.info.pop(_PENDING, None)
+    session.info.pop(_AFTER, None)
+
+
+def init_app(app) -> None:
+    """Install the session hooks once per process."""
+    if not sa_event.contains(Session, "before_commit", _before_commit):
+        sa_event.listen(Session, "before_commit", _before_commit)
+        sa_event.listen(Session, "after_commit", _after_commit)
+        sa_event.listen(Session, "after_soft_rollback", _after_rollback)
+
+
+def visible_types_clause(role: str):
+    """A filter hiding private event types from roles that should not read them."""
+    if role in ("supervisor", "admin"):
+        return None
+    return db.and_(*(~Event.type.startswith(p) for p in PRIVATE_PREFIXES))
+
+
+def since(
+    after_id: int, *, limit: int = 500, role: str = "dispatcher", unit_id: int | None = None
+) -> list[Event]:
+    """Events after ``after_id`` in id order; a unit sees only its own."""
+    query = db.select(Event).where(Event.id > after_id).order_by(Event.id).limit(limit)
+    if unit_id is not None:
+        query = query.where(Event.unit_id == unit_id)
+    clause = visible_types_clause(role)
+    if clause is not None:
+        query = query.where(clause)
+    return list(db.session.scalars(query))
+
+
+def last_id() -> int:
+    return db.session.scalar(db.select(db.func.coalesce(db.func.max(Event.id), 0)))
+
+
+def for_ticket(ticket_id: int) -> list[Event]:
+    return list(
+        db.session.scalars(db.select(Event).where(Event.ticket_id == ticket_id).order_by(Event.id))
+    )
+
+
+def stream_config() -> dict:
+    cfg = current_app.config
+    return {"keepalive_s": cfg["CALLCENTER_STREAM_KEEPALIVE_S"]}

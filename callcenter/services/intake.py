@@ -1,0 +1,258 @@
+"""Call intake: validate a call, number it, flag it, store it and hand it to routing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import IdempotencyKey, Ticket, TicketCounter, User
+from ..models.ticket import CHANNELS, OPEN_STATUSES
+from . import catalog, clock, events, geo, phones, queue, sql
+from .errors import ValidationError
+from .validation import Errors, coordinates, integer, optional_text, require_object, unknown_fields
+
+TICKET_FIELDS = {"channel", "caller", "category", "priority", "summary", "location"}
+CALLER_FIELDS = {"name", "phone"}
+LOCATION_FIELDS = {"lat", "lon", "address"}
+
+
+def validate(data) -> dict:
+    """The cleaned ticket fields, or ``ValidationError`` naming every field that is wrong.
+
+    Unknown fields are refused; the location is required for calls that dispatch a unit,
+    and must lie in Indonesia; the phone number is normalised to E.164.
+    """
+    cfg = current_app.config
+    errors = Errors()
+    if not isinstance(data, dict):
+        raise ValidationError(_l("The request body must be a JSON object."))
+    unknown_fields(data, TICKET_FIELDS, errors)
+
+    channel = data.get("channel")
+    if channel not in CHANNELS:
+        errors.add("channel", _l("One of: %(choices)s.", choices=", ".join(CHANNELS)))
+
+    category = catalog.get(data.get("category")) if isinstance(data.get("category"), str) else None
+    if category is None:
+        errors.add("category", _l("Choose a category from the catalog."))
+
+    priority = None
+    if data.get("priority") is not None:
+        priority = integer(data["priority"], "priority", errors, 1, 4)
+    elif category is not None:
+        priority = category.default_priority
+
+    summary = optional_text(data.get("summary"), "summary", errors, cfg["CALLCENTER_SUMMARY_MAX"])
+
+    caller = require_object(data.get("caller"), "caller", errors) or {}
+    unknown_fields(caller, CALLER_FIELDS, errors, "caller.")
+    caller_name = optional_text(caller.get("name"), "caller.name", errors, 120)
+    phone = None
+    raw_phone = optional_text(caller.get("phone"), "caller.phone", errors, 40)
+    if raw_phone:
+        phone = phones.normalise(raw_phone)
+        if phone is None:
+            errors.add("caller.phone", _l("Not a valid phone number."))
+
+    location = require_object(data.get("location"), "location", errors)
+    lat = lon = address = None
+    if location is not None:
+        unknown_fields(location, LOCATION_FIELDS, errors, "location.")
+        point = coordinates(location.get("lat"), location.get("lon"), errors, "location.")
+        if point:
+            lat, lon = point
+        address = optional_text(
+            location.get("address"), "location.address", errors, cfg["CALLCENTER_ADDRESS_MAX"]
+        )
+    elif category is not None and category.dispatch and "location" not in errors:
+        errors.add("location", _l("Required: a unit cannot be sent without a location."))
+
+    if errors:
+        raise ValidationError(
+            _l("The call was not logged. Check the marked fields."), fields=errors
+        )
+    return {
+        "channel": channel,
+        "category": category,
+        "priority": priority,
+        "summary": summary or "",
+        "caller_name": caller_name,
+        "caller_phone": phone,
+        "lat": lat,
+        "lon": lon,
+        "address": address,
+    }
+
+
+def _request_hash(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _next_number(now) -> str:
+    """The next ticket number of the WIB day, e.g. ``110-20241114-00042``.
+
+    The counter row's update lock serialises concurrent intake for the rest of the
+    transaction, so numbers are unique and, since a rollback returns them, gap-free.
+    """
+    day = clock.wib_day(now)
+    sql.insert_ignore(TicketCounter, {"day": day, "last": 0})
+    seq = db.session.execute(
+        db.update(TicketCounter)
+        .where(TicketCounter.day == day)
+        .values(last=TicketCounter.last + 1)
+        .returning(TicketCounter.last)
+    ).scalar_one()
+    return f"110-{day}-{seq:05d}"
+
+
+def caller_history(
+    phone_e164: str | None, *, exclude_id: int | None = None, limit: int = 10
+) -> dict:
+    """Calls from this number in the last ``CALLCENTER_CALLER_HISTORY_DAYS`` days."""
+    if not phone_e164:
+        return {"phone": None, "calls": 0, "pranks": 0, "recent": []}
+    days = current_app.config["CALLCENTER_CALLER_HISTORY_DAYS"]
+    since = clock.now() - timedelta(days=days)
+    query = db.select(Ticket).where(Ticket.caller_phone == phone_e164, Ticket.created_at >= since)
+    if exclude_id is not None:
+        query = query.where(Ticket.id != exclude_id)
+    tickets = list(db.session.scalars(query.order_by(Ticket.created_at.desc())))
+    return {
+        "phone": phone_e164,
+        "days": days,
+        "calls": len(tickets),
+        "pranks": sum(1 for t in tickets if t.category == "prank"),
+        "recent": tickets[:limit],
+    }
+
+
+def find_duplicate(category: str, lat: float, lon: float, now) -> Ticket | None:
+    """The nearest open ticket of the same category within the duplicate radius and window."""
+    cfg = current_app.config
+    radius = cfg["CALLCENTER_DUPLICATE_RADIUS_M"]
+    min_lat, max_lat, min_lon, max_lon = geo.bounding_box(lat, lon, radius)
+    candidates = db.session.scalars(
+        db.select(Ticket).where(
+            Ticket.category == category,
+            Ticket.status.in_(OPEN_STATUSES),
+            Ticket.created_at >= now - timedelta(seconds=cfg["CALLCENTER_DUPLICATE_WINDOW_S"]),
+            Ticket.lat.between(min_lat, max_lat),
+            Ticket.lon.between(min_lon, max_lon),
+        )
+    )
+    best = None
+    for ticket in candidates:
+        distance = geo.haversine_m(lat, lon, ticket.lat, ticket.lon)
+        if distance <= radius and (best is None or distance < best[0]):
+            best = (distance, ticket)
+    return best[1] if best else None
+
+
+def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> tuple[Ticket, bool]:
+    """Log a call; returns ``(ticket, created)``.
+
+    With an ``idempotency_key``, a repeat of the same request by the same user returns the
+    first ticket (``created`` False) and a different request under that key is refused;
+    two concurrent repeats still make one ticket (the key's unique index decides).
+    A non-dispatch disposition is closed at once and never routed; any other ticket is
+    handed to routing after the commit.
+    """
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not 1 <= len(idempotency_key) <= 200:
+            raise ValidationError(
+                _l("The Idempotency-Key must be 1 to 200 characters."),
+                fields={"Idempotency-Key": _l("1 to 200 characters.")},
+            )
+        request_hash = _request_hash(data)
+        existing = _replay(actor, idempotency_key, request_hash)
+        if existing is not None:
+            return existing, False
+
+    clean = validate(data)
+    category: catalog.Category = clean.pop("category")
+    now = clock.now()
+    history = caller_history(clean["caller_phone"])
+    ticket = Ticket(
+        number=_next_number(now),
+        category=category.code,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+        caller_calls_30d=history["calls"],
+        caller_pranks_30d=history["pranks"],
+        **clean,
+    )
+    if category.dispatch:
+        ticket.duplicate_of = find_duplicate(category.code, ticket.lat, ticket.lon, now)
+    else:
+        ticket.status = "closed"
+        ticket.resolution = category.code
+        ticket.closed_at = now
+    db.session.add(ticket)
+    db.session.flush()
+    if idempotency_key is not None:
+        db.session.add(
+            IdempotencyKey(
+                user_id=actor.id,
+                key=idempotency_key,
+                request_hash=request_hash,
+                ticket_id=ticket.id,
+            )
+        )
+        try:
+            db.session.flush()
+        except IntegrityError:
+            # A concurrent request with the same key won the race: answer with its ticket.
+            db.session.rollback()
+            existing = _replay(actor, idempotency_key, request_hash)
+            if existing is None:
+                raise
+            return existing, False
+
+    events.record(
+        "ticket.created",
+        ticket=ticket,
+        actor=actor,
+        data={
+            "number": ticket.number,
+            "category": ticket.category,
+            "priority": ticket.priority,
+            "channel": ticket.channel,
+            "duplicate_of": ticket.duplicate_of_id,
+        },
+    )
+    if category.dispatch:
+        queue.route_ticket_after_commit(ticket.id)
+    else:
+        events.record(
+            "ticket.closed",
+            ticket=ticket,
+            actor=actor,
+            data={"resolution": ticket.resolution, "disposition": True},
+        )
+    db.session.commit()
+    return ticket, True
+
+
+def _replay(actor: User, key: str, request_hash: str) -> Ticket | None:
+    row = db.session.scalars(
+        db.select(IdempotencyKey).where(
+            IdempotencyKey.user_id == actor.id, IdempotencyKey.key == key
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.request_hash != request_hash:
+        raise ValidationError(
+            _l("This Idempotency-Key was already used for a different request."),
+            fields={"Idempotency-Key": _l("Already used for a different request.")},
+            code="idempotency_key_reused",
+        )
+    return db.session.get(Ticket, row.ticket_id)

@@ -1,0 +1,103 @@
+"""Row locks and audited status changes shared by routing and the lifecycle.
+
+Lock order, everywhere: tickets (ascending id), then assignments, then units. Every
+transaction that changes several of them takes its locks in that order, so two of them can
+wait for each other but never deadlock.
+"""
+
+from __future__ import annotations
+
+from ..extensions import db
+from ..models import Assignment, Ticket, Unit
+from ..models.assignment import ACTIVE_STATUSES
+from . import clock, events, locator
+
+
+def lock_ticket(ticket_id: int) -> Ticket | None:
+    return db.session.scalars(
+        db.select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .with_for_update(of=Ticket)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def lock_unit(unit_id: int) -> Unit | None:
+    return db.session.scalars(
+        db.select(Unit)
+        .where(Unit.id == unit_id)
+        .with_for_update(of=Unit)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def lock_assignment(assignment_id: int) -> Assignment | None:
+    return db.session.scalars(
+        db.select(Assignment)
+        .where(Assignment.id == assignment_id)
+        .with_for_update(of=Assignment)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def active_assignment(
+    *, ticket_id: int | None = None, unit_id: int | None = None, lock: bool = False
+) -> Assignment | None:
+    query = db.select(Assignment).where(Assignment.status.in_(ACTIVE_STATUSES))
+    if ticket_id is not None:
+        query = query.where(Assignment.ticket_id == ticket_id)
+    if unit_id is not None:
+        query = query.where(Assignment.unit_id == unit_id)
+    if lock:
+        query = query.with_for_update(of=Assignment).execution_options(populate_existing=True)
+    return db.session.scalars(query).one_or_none()
+
+
+def set_ticket_status(
+    ticket: Ticket,
+    to: str,
+    *,
+    actor=None,
+    reason: str | None = None,
+    unit=None,
+    data: dict | None = None,
+) -> bool:
+    """Move a ticket to ``to`` with its audit event; False if nothing changed."""
+    before = ticket.status
+    if before == to and ticket.status_reason == reason:
+        return False
+    now = clock.now()
+    ticket.status = to
+    ticket.status_reason = reason
+    ticket.updated_at = now
+    if before != to:
+        ticket.status_changed_at = now
+    events.record(
+        "ticket.status_changed",
+        ticket=ticket,
+        unit=unit,
+        actor=actor,
+        data={"from": before, "to": to, "reason": reason, "number": ticket.number, **(data or {})},
+    )
+    return True
+
+
+def set_unit_status(
+    unit: Unit, to: str, *, actor=None, reason: str | None = None, ticket=None
+) -> bool:
+    """Move a unit to ``to`` with its audit event and live-index update."""
+    before = unit.status
+    if before == to and unit.status_reason == reason:
+        return False
+    unit.status = to
+    unit.status_reason = reason
+    unit.status_changed_at = clock.now()
+    events.record(
+        "unit.status_changed",
+        unit=unit,
+        ticket=ticket,
+        actor=actor,
+        data={"from": before, "to": to, "reason": reason, "callsign": unit.callsign},
+    )
+    locator.unit_changed(unit.id, to, unit.lat, unit.lon)
+    return True

@@ -1,0 +1,228 @@
+"""Patrol units: administration, and the positions their devices report."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import redis
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Sector, Ticket, Unit, UnitPosition, User
+from ..models.unit import UNIT_KINDS
+from . import bus, clock, events, locator, queue, sql
+from .errors import NotFound, ValidationError
+from .validation import Errors, coordinates, is_number, optional_text, unknown_fields
+
+CALLSIGN_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
+# A device clock may run a little ahead; further ahead is a broken clock.
+MAX_CLOCK_SKEW = timedelta(seconds=60)
+
+
+def create_unit(data: dict, *, actor: User | None = None) -> Unit:
+    """Register a unit from ``{callsign, name, sector?, kind?}``; it starts off duty."""
+    errors = Errors()
+    unknown_fields(data, {"callsign", "name", "sector", "kind"}, errors)
+    callsign = data.get("callsign")
+    callsign = callsign.strip().upper() if isinstance(callsign, str) else ""
+    if not CALLSIGN_RE.match(callsign):
+        errors.add("callsign", _l("2-32 characters: letters, digits and dashes."))
+    name = optional_text(data.get("name"), "name", errors, 120)
+    if not name and "name" not in errors:
+        errors.add("name", _l("Required."))
+    kind = data.get("kind", "car")
+    if kind not in UNIT_KINDS:
+        errors.add("kind", _l("One of: %(choices)s.", choices=", ".join(UNIT_KINDS)))
+    sector = None
+    if data.get("sector") not in (None, ""):
+        ref = data["sector"]
+        if isinstance(ref, str):
+            sector = db.session.scalars(
+                db.select(Sector).where(
+                    db.or_(Sector.code == ref.strip().upper(), Sector.name == ref.strip())
+                )
+            ).one_or_none()
+        if sector is None:
+            errors.add("sector", _l("No such sector."))
+    if errors:
+        raise ValidationError(_l("The unit was not created."), fields=errors)
+    unit = Unit(
+        callsign=callsign,
+        name=name,
+        kind=kind,
+        sector_id=sector.id if sector else None,
+        status="off_duty",
+    )
+    db.session.add(unit)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ValidationError(
+            _l("The unit was not created."), fields={"callsign": _l("This callsign is taken.")}
+        ) from None
+    events.record(
+        "unit.created",
+        unit=unit,
+        actor=actor,
+        data={
+            "callsign": callsign,
+            "name": name,
+            "kind": kind,
+            "sector": sector.code if sector else None,
+        },
+    )
+    db.session.commit()
+    return unit
+
+
+def list_units() -> list[Unit]:
+    return list(db.session.scalars(db.select(Unit).order_by(Unit.callsign)))
+
+
+def list_sectors() -> list[Sector]:
+    return list(db.session.scalars(db.select(Sector).order_by(Sector.name)))
+
+
+def get(unit_id: int) -> Unit:
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(_l("No such unit."))
+    return unit
+
+
+def unit_of(user: User) -> Unit:
+    """The unit a ``unit`` user belongs to."""
+    if user.unit_id is None:
+        raise NotFound(_l("Your account is not bound to a unit."))
+    return get(user.unit_id)
+
+
+def _parse_time(value, errors: Errors) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.add("recorded_at", _l("An ISO 8601 time with its offset."))
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        errors.add("recorded_at", _l("An ISO 8601 time with its offset."))
+        return None
+    if moment.tzinfo is None:
+        errors.add("recorded_at", _l("An ISO 8601 time with its offset."))
+        return None
+    return moment
+
+
+def report_position(unit: Unit, data: dict) -> dict:
+    """Store a position report and move the unit, unless a newer report is already applied.
+
+    Every report is kept in the breadcrumb history; a repeat of one already stored (same
+    ``recorded_at``) changes nothing. Returns ``{applied, duplicate, recorded_at}``.
+    """
+    errors = Errors()
+    unknown_fields(
+        data, {"lat", "lon", "accuracy_m", "recorded_at", "speed_kmh", "heading"}, errors
+    )
+    point = coordinates(data.get("lat"), data.get("lon"), errors)
+    accuracy = data.get("accuracy_m")
+    if accuracy is not None and (not is_number(accuracy) or not 0 <= accuracy <= 100_000):
+        errors.add("accuracy_m", _l("Must be a number from 0 to 100000."))
+    now = clock.now()
+    recorded_at = _parse_time(data.get("recorded_at"), errors)
+    if recorded_at is not None and recorded_at > now + MAX_CLOCK_SKEW:
+        errors.add("recorded_at", _l("This time is in the future. Check the device clock."))
+    if errors:
+        raise ValidationError(_l("The position was not saved."), fields=errors)
+    recorded_at = recorded_at or now
+    lat, lon = point
+
+    before = db.session.scalar(
+        db.select(db.func.count())
+        .select_from(UnitPosition)
+        .where(UnitPosition.unit_id == unit.id, UnitPosition.recorded_at == recorded_at)
+    )
+    if before:
+        db.session.rollback()
+        return {"applied": False, "duplicate": True, "recorded_at": recorded_at}
+    moved = (
+        db.session.execute(
+            db.update(Unit)
+            .where(
+                Unit.id == unit.id,
+                db.or_(Unit.position_at.is_(None), Unit.position_at < recorded_at),
+            )
+            .values(
+                lat=lat,
+                lon=lon,
+                accuracy_m=accuracy,
+                position_at=recorded_at,
+                position_updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+    sql.insert_ignore(
+        UnitPosition,
+        {
+            "unit_id": unit.id,
+            "lat": lat,
+            "lon": lon,
+            "accuracy_m": accuracy,
+            "recorded_at": recorded_at,
+            "received_at": now,
+            "applied": moved,
+        },
+    )
+    if moved:
+        status = db.session.scalar(db.select(Unit.status).where(Unit.id == unit.id))
+        locator.unit_changed(unit.id, status, lat, lon)
+        if status == "available" and _tickets_waiting():
+            _route_queued_soon()
+    db.session.commit()
+    return {"applied": moved, "duplicate": False, "recorded_at": recorded_at}
+
+
+def _tickets_waiting() -> bool:
+    return db.session.scalar(db.select(db.exists().where(Ticket.status == "queued")))
+
+
+def _route_queued_soon() -> None:
+    """Routing of queued tickets after a position report, at most once a second with Redis
+    (hundreds of units report every few seconds)."""
+    conn = bus.client()
+    if conn is not None:
+        try:
+            if not conn.set(bus.key("route_queued", "pending"), "1", nx=True, px=1000):
+                return
+        except redis.RedisError:
+            pass  # cannot coalesce: send anyway
+    queue.route_queued_after_commit()
+
+
+def positions_since(moment: datetime | None) -> list[Unit]:
+    """Units whose position the server applied after ``moment`` (all with one, if None)."""
+    query = db.select(Unit).where(Unit.lat.is_not(None))
+    if moment is not None:
+        query = query.where(Unit.position_updated_at > moment)
+    return list(db.session.scalars(query))
+
+
+def breadcrumbs(unit_id: int, limit: int = 200) -> list[UnitPosition]:
+    return list(
+        db.session.scalars(
+            db.select(UnitPosition)
+            .where(UnitPosition.unit_id == unit_id)
+            .order_by(UnitPosition.recorded_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def position_max_age_s() -> int:
+    return current_app.config["CALLCENTER_POSITION_MAX_AGE_S"]

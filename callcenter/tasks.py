@@ -1,0 +1,73 @@
+"""Celery tasks: thin, take ids, call services. All are idempotent: the database state is
+checked again inside, so a redelivered or duplicated message does no harm."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.signals import worker_ready
+from sqlalchemy.exc import OperationalError
+
+from .extensions import db
+from .services import locator, routing
+
+log = logging.getLogger(__name__)
+
+# A deadlock or serialisation failure is retried; the task is idempotent.
+_RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 0.2,
+    "retry_backoff_max": 2,
+    "max_retries": 5,
+    "retry_jitter": True,
+}
+
+
+@shared_task(name="callcenter.tasks.route_ticket", **_RETRY)
+def route_ticket(ticket_id: int) -> str:
+    try:
+        return routing.route_ticket(ticket_id)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="callcenter.tasks.route_queued", **_RETRY)
+def route_queued() -> dict:
+    try:
+        return routing.route_queued()
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="callcenter.tasks.sweep", **_RETRY)
+def sweep() -> dict:
+    try:
+        report = routing.sweep()
+        if any(report.values()):
+            log.info("sweep: %s", report)
+        return report
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="callcenter.tasks.ping")
+def ping(sent_at: float) -> float:
+    """An empty task, for measuring the broker's own round trip."""
+    return sent_at
+
+
+@worker_ready.connect
+def _rebuild_index(sender=None, **_kwargs) -> None:
+    """A starting worker rebuilds the live index from the database."""
+    app = sender.app if sender is not None else None
+    flask_app = getattr(app, "flask_app", None)
+    if flask_app is None or not flask_app.config["REDIS_URL"]:
+        return
+    with flask_app.app_context():
+        try:
+            log.info("GEO index rebuilt: %s available units", locator.rebuild())
+        except Exception:
+            log.exception("GEO index rebuild failed; the sweep will retry")
+        finally:
+            db.session.remove()

@@ -1,0 +1,51 @@
+"""Template helpers: WIB times, the page language, error pages."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_babel import format_datetime, get_locale
+
+
+def wib(moment, fmt: str = "medium") -> str:
+    """A UTC timestamp as people read it: in WIB, in the page's language."""
+    if moment is None:
+        return ""
+    return format_datetime(moment, fmt) + " WIB"
+
+
+def _error_page(code: int):
+    def handler(exc):
+        if request.blueprint == "api" or request.path.startswith("/api/"):
+            from .api import error_response
+
+            return error_response(
+                code,
+                {
+                    404: "not_found",
+                    405: "method_not_allowed",
+                    403: "forbidden",
+                    413: "payload_too_large",
+                    429: "rate_limited",
+                }.get(code, "error"),
+                getattr(exc, "description", ""),
+            )
+        return render_template("errors/error.html", code=code), code
+
+    return handler
+
+
+def category_label(code: str) -> str:
+    from .services import catalog
+
+    return catalog.label(code, str(get_locale() or "id"))
+
+
+def init_app(app) -> None:
+    from .services import phones
+
+    app.add_template_filter(wib, "wib")
+    app.add_template_filter(category_label, "category_label")
+    app.add_template_filter(phones.display, "phone")
+    app.add_template_global(lambda: str(get_locale() or "id"), "current_locale")
+    for code in (403, 404, 405, 413, 429):
+        app.register_error_handler(code, _error_page(code))

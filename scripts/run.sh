@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Run the whole system on the embedded default (SQLite, no servers): install, migrate,
+# seed the demo data, start the Celery worker (with beat) and the web server.
+# Environment: PORT (default 5000), HOST (default 127.0.0.1); any CALLCENTER_* setting.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install.sh
+mkdir -p instance
+if [ -z "${SECRET_KEY:-}" ]; then
+    [ -f instance/secret_key ] || .venv/bin/python -c 'import secrets; print(secrets.token_hex(32))' > instance/secret_key
+    SECRET_KEY=$(cat instance/secret_key)
+    export SECRET_KEY
+fi
+host=${HOST:-127.0.0.1}
+port=${PORT:-5000}
+
+.venv/bin/flask --app wsgi db upgrade
+.venv/bin/flask --app wsgi seed-demo
+
+.venv/bin/celery -A wsgi.celery_app worker --beat --concurrency 2 --loglevel INFO \
+    --schedule instance/celerybeat-schedule > instance/worker.log 2>&1 &
+worker=$!
+trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+
+cat <<INFO
+
+  Call Center 110 is starting at  http://$host:$port/
+  Sign in (password for every demo account: demo-110-malang):
+    dispatcher   the dispatcher console
+    supervisor   console, escalations and reports
+    admin        administration
+    unit         the patrol unit screen (MDT) of KPJ-1; every unit has one, e.g. sgs-1
+  Worker log: instance/worker.log. Stop with Ctrl-C.
+
+INFO
+.venv/bin/gunicorn --config gunicorn.conf.py --bind "$host:$port" wsgi:app

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Run the whole test suite: lint, then pytest against SQLite and against real PostgreSQL
+# and Redis, with real Celery workers and headless Chromium.
+# PostgreSQL and Redis must answer (scripts/services.sh starts or installs them).
+# Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install.sh --dev
+scripts/services.sh
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/pytest "$@"

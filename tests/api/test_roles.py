@@ -1,0 +1,103 @@
+"""Every endpoint checks its role on the server."""
+
+import pytest
+
+from callcenter.models.user import ROLES
+
+# (method, path, body, the roles allowed)
+ENDPOINTS = [
+    ("GET", "/api/v1/categories", None, ROLES),
+    ("GET", "/api/v1/resolutions", None, ROLES),
+    ("GET", "/api/v1/decline-reasons", None, ROLES),
+    ("GET", "/api/v1/sectors", None, ROLES),
+    ("GET", "/api/v1/auth/me", None, ROLES),
+    ("POST", "/api/v1/tickets", {}, ("dispatcher", "supervisor")),
+    ("GET", "/api/v1/tickets", None, ("dispatcher", "supervisor", "admin")),
+    ("GET", "/api/v1/tickets/999", None, ("dispatcher", "supervisor", "admin")),
+    ("PATCH", "/api/v1/tickets/999", {}, ("dispatcher", "supervisor")),
+    ("GET", "/api/v1/tickets/999/suggestions", None, ("dispatcher", "supervisor", "admin")),
+    ("POST", "/api/v1/tickets/999/assign", {}, ("dispatcher", "supervisor")),
+    ("POST", "/api/v1/tickets/999/cancel", {}, ("dispatcher", "supervisor")),
+    ("POST", "/api/v1/tickets/999/close", {}, ("dispatcher", "supervisor")),
+    (
+        "GET",
+        "/api/v1/callers/history?phone=0811482000",
+        None,
+        ("dispatcher", "supervisor", "admin"),
+    ),
+    ("GET", "/api/v1/units", None, ("dispatcher", "supervisor", "admin")),
+    ("GET", "/api/v1/units/999", None, ("dispatcher", "supervisor", "admin")),
+    ("GET", "/api/v1/units/positions", None, ("dispatcher", "supervisor", "admin")),
+    ("POST", "/api/v1/units", {}, ("admin", "supervisor")),
+    ("GET", "/api/v1/users", None, ("admin", "supervisor")),
+    ("POST", "/api/v1/users", {}, ("admin", "supervisor")),
+    ("GET", "/api/v1/units/me", None, ("unit",)),
+    ("POST", "/api/v1/units/me/location", {}, ("unit",)),
+    ("PUT", "/api/v1/units/me/status", {}, ("unit",)),
+    ("GET", "/api/v1/units/me/assignment", None, ("unit",)),
+    ("GET", "/api/v1/units/me/jobs", None, ("unit",)),
+    ("GET", "/api/v1/units/me/tickets/999", None, ("unit",)),
+    ("POST", "/api/v1/assignments/999/accept", {}, ("unit", "dispatcher", "supervisor")),
+    ("POST", "/api/v1/assignments/999/decline", {}, ("unit", "dispatcher", "supervisor")),
+    ("POST", "/api/v1/assignments/999/progress", {}, ("unit", "dispatcher", "supervisor")),
+    ("GET", "/api/v1/events", None, ROLES),
+]
+
+
+@pytest.fixture
+def tokens(factory):
+    unit_id = factory.unit(callsign="ROLE-1")
+    headers = {}
+    for role in ROLES:
+        headers[role] = factory.headers(role, unit_id=unit_id if role == "unit" else None)
+    return headers
+
+
+@pytest.mark.parametrize(
+    "method,path,body,allowed", ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS]
+)
+def test_role_matrix(client, tokens, method, path, body, allowed):
+    anonymous = client.open(path, method=method, json=body)
+    assert anonymous.status_code == 401, "anonymous must be refused"
+    assert anonymous.get_json()["error"]["code"] == "unauthorized"
+    for role in ROLES:
+        response = client.open(path, method=method, json=body, headers=tokens[role])
+        if role in allowed:
+            assert response.status_code != 403, f"{role} should pass the role check"
+            assert response.status_code != 401
+        else:
+            assert response.status_code == 403, f"{role} must be refused on {method} {path}"
+            assert response.get_json()["error"]["code"] == "forbidden"
+
+
+def test_unit_token_cannot_create_tickets(client, factory):
+    from tests.helpers import ticket_payload
+
+    unit_id = factory.unit()
+    response = client.post(
+        "/api/v1/tickets", json=ticket_payload(), headers=factory.unit_user(unit_id)
+    )
+    assert response.status_code == 403
+    assert factory.count(__import__("callcenter.models", fromlist=["Ticket"]).Ticket) == 0
+
+
+def test_dispatcher_cannot_create_users(client, factory):
+    response = client.post(
+        "/api/v1/users",
+        headers=factory.headers("dispatcher"),
+        json={"username": "intruder", "password": "long-enough-pw", "role": "admin"},
+    )
+    assert response.status_code == 403
+
+
+def test_supervisor_cannot_create_an_admin(client, factory):
+    response = client.post(
+        "/api/v1/users",
+        headers=factory.headers("supervisor"),
+        json={"username": "newadmin", "password": "long-enough-pw", "role": "admin"},
+    )
+    assert response.status_code == 403
+
+
+def test_stream_requires_sign_in(client):
+    assert client.get("/api/v1/events/stream").status_code == 401
