@@ -19,4 +19,4 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/python -m pip install --quiet -e ".$extras"
     echo "$want" > "$stamp"
 fi
-.venv/bin/pybabel compile --use-fuzzy -q -d callcenter/translations
+.venv/bin/pybabel compile -d callcenter/translations > /dev/null 2>&1
