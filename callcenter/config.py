@@ -124,6 +124,8 @@ def load(app, override: dict | None = None) -> None:
     cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
     cfg["RATELIMIT_KEY_PREFIX"] = cfg["CALLCENTER_REDIS_PREFIX"] + ":rl"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    # With Redis down, sign-in still works; the per-username lockout lives in the database.
+    cfg["RATELIMIT_SWALLOW_ERRORS"] = True
 
     if cfg["CALLCENTER_ENV"] == "production" and cfg["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set in production (CALLCENTER_ENV=production)")

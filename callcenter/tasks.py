@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_process_init, worker_ready
 from sqlalchemy.exc import OperationalError
 
 from .extensions import db
@@ -57,11 +57,26 @@ def ping(sent_at: float) -> float:
     return sent_at
 
 
+def _flask_app():
+    from celery import current_app as celery_app
+
+    return getattr(celery_app, "flask_app", None)
+
+
+@worker_process_init.connect
+def _fresh_connections(**_kwargs) -> None:
+    """A forked pool process must not share the parent's database connections: the two
+    would interleave on one socket. Drop the inherited pool without closing it."""
+    flask_app = _flask_app()
+    if flask_app is not None:
+        with flask_app.app_context():
+            db.engine.dispose(close=False)
+
+
 @worker_ready.connect
 def _rebuild_index(sender=None, **_kwargs) -> None:
     """A starting worker rebuilds the live index from the database."""
-    app = sender.app if sender is not None else None
-    flask_app = getattr(app, "flask_app", None)
+    flask_app = _flask_app()
     if flask_app is None or not flask_app.config["REDIS_URL"]:
         return
     with flask_app.app_context():
@@ -71,3 +86,5 @@ def _rebuild_index(sender=None, **_kwargs) -> None:
             log.exception("GEO index rebuild failed; the sweep will retry")
         finally:
             db.session.remove()
+            # Pool processes forked later (replacing lost ones) must not inherit these.
+            db.engine.dispose()

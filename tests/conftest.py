@@ -125,7 +125,7 @@ def reset_state(app) -> None:
             conn.close()
         from callcenter.extensions import limiter
 
-        limiter.reset()
+        limiter.reset()  # in-memory or Redis counters of the last app created
 
 
 @pytest.fixture(autouse=True)
@@ -243,6 +243,63 @@ class Worker:
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class WebServer:
+    """The web part under gunicorn (gthread), as in production, in its own process group."""
+
+    def __init__(self, env: dict, log_path: str, port: int):
+        import subprocess
+
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = open(log_path, "ab")  # noqa: SIM115  (closed in stop)
+        env = dict(env, GUNICORN_WORKERS="2", GUNICORN_THREADS="16")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--config",
+                "gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--access-logfile",
+                "/dev/null",
+                "wsgi:app",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 30) -> WebServer:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/login", timeout=1).read()
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("web server exited") from None
+                time.sleep(0.1)
+        raise TimeoutError("web server not ready")
+
+    def stop(self) -> None:
+        import signal as signals
+
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signals.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except Exception:
+                os.killpg(self.proc.pid, signals.SIGKILL)
+                self.proc.wait(5)
+        self.log.close()
 
 
 @pytest.fixture

@@ -185,11 +185,12 @@ def route_ticket(ticket_id: int) -> str:
     return outcome
 
 
-def waiting_ticket_ids(limit: int = 200) -> list[int]:
-    """Tickets waiting for a unit, highest priority first, then oldest."""
-    return list(
-        db.session.scalars(
-            db.select(Ticket.id)
+def waiting_tickets(limit: int = 200) -> list[tuple[int, str]]:
+    """``(id, status)`` of tickets waiting for a unit, highest priority first, then oldest."""
+    return [
+        (row.id, row.status)
+        for row in db.session.execute(
+            db.select(Ticket.id, Ticket.status)
             .where(
                 Ticket.status.in_(ROUTABLE_STATUSES),
                 Ticket.lat.is_not(None),
@@ -200,7 +201,7 @@ def waiting_ticket_ids(limit: int = 200) -> list[int]:
             .order_by(Ticket.priority, Ticket.created_at, Ticket.id)
             .limit(limit)
         )
-    )
+    ]
 
 
 def _any_unit_free() -> bool:
@@ -210,15 +211,21 @@ def _any_unit_free() -> bool:
 
 
 def route_queued(limit: int = 200) -> dict:
-    """Route waiting tickets in priority order while units are free; returns counts."""
+    """Route waiting tickets in priority order; returns counts of the outcomes.
+
+    Queued tickets are only tried while some unit is free; a ticket still ``new`` is always
+    routed, so that it is offered or queued with its reason.
+    """
     outcomes: dict[str, int] = {}
-    ids = waiting_ticket_ids(limit)
+    waiting = waiting_tickets(limit)
     db.session.rollback()  # end the read; each ticket is its own transaction
-    for ticket_id in ids:
-        if not _any_unit_free():
+    none_free = False
+    for ticket_id, status in waiting:
+        if status == "queued":
+            none_free = none_free or not _any_unit_free()
             db.session.rollback()
-            break
-        db.session.rollback()
+            if none_free:
+                continue
         outcome = route_ticket(ticket_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
