@@ -60,6 +60,7 @@ class Defaults:
     CALLCENTER_REDIS_PREFIX = "cc"
     CALLCENTER_QUEUE = "callcenter"
     CALLCENTER_BROKER_URL = ""  # empty: REDIS_URL, or the SQLite broker file
+    CALLCENTER_RESULT_BACKEND = ""  # empty: no results are stored (only benchmarks read any)
 
     # Map tiles for the console; empty shows markers on a plain background.
     CALLCENTER_TILE_URL = ""

@@ -91,6 +91,7 @@ def celery_init_app(app: Flask) -> Celery:
         imports=("callcenter.tasks",),
         task_default_queue=cfg["CALLCENTER_QUEUE"],
         task_ignore_result=True,
+        result_backend=cfg["CALLCENTER_RESULT_BACKEND"] or None,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,

@@ -51,9 +51,9 @@ def sweep() -> dict:
         db.session.remove()
 
 
-@shared_task(name="callcenter.tasks.ping")
+@shared_task(name="callcenter.tasks.ping", ignore_result=False)
 def ping(sent_at: float) -> float:
-    """An empty task, for measuring the broker's own round trip."""
+    """An empty task, for measuring the broker's own round trip (bench/)."""
     return sent_at
 
 

@@ -98,35 +98,68 @@ def _sql_nearest(lat, lon, radius_m, fresh_after, exclude, limit) -> list[Candid
     return _rank(rows, lat, lon, radius_m, exclude, limit)
 
 
+# The first ring searched around the point; each further ring is three times wider.
+RING_START_M = 2_000.0
+
+
 def _redis_nearest(lat, lon, radius_m, fresh_after, exclude, limit) -> list[Candidate]:
+    """Search rings of growing radius so that the work depends on how many units are near
+    the point, not on the size of the fleet. Within a ring, Redis returns candidates nearest
+    first; the database confirms them. Once a ring holds ``limit`` confirmed units, nothing
+    outside it can be nearer."""
     conn = bus.client()
     if not conn.exists(_built_key()):
         rebuild()
-    count = max(16, 2 * (limit + len(exclude)))
+    ring = min(radius_m, RING_START_M)
     while True:
-        # A hair wider than the radius: Redis' own earth radius differs from ours.
-        hits = conn.geosearch(
-            _key(),
-            longitude=lon,
-            latitude=lat,
-            radius=radius_m * 1.01,
-            unit="m",
-            sort="ASC",
-            count=count,
-        )
-        ids = [int(h) for h in hits if int(h) not in exclude]
-        if not ids:
-            return []
-        rows = db.session.execute(
-            db.select(Unit.id, Unit.lat, Unit.lon, Unit.kind).where(
-                Unit.id.in_(ids), *_available_fresh(fresh_after)
+        count = max(16, 2 * (limit + len(exclude)))
+        while True:
+            # A hair wider than the ring: Redis' own earth radius differs from ours.
+            hits = conn.geosearch(
+                _key(),
+                longitude=lon,
+                latitude=lat,
+                radius=ring * 1.01,
+                unit="m",
+                sort="ASC",
+                count=count,
             )
-        ).all()
-        ranked = _rank(rows, lat, lon, radius_m, exclude, limit)
-        # Enough confirmed candidates, or the index has no more to give.
-        if len(ranked) >= limit or len(hits) < count:
+            complete = len(hits) < count
+            ids = [int(h) for h in hits if int(h) not in exclude]
+            if complete and len(ids) < limit and ring < radius_m:
+                ranked = []  # too few even before confirming: widen without a query
+                break
+            rows = _confirm(ids, fresh_after)
+            ranked = _rank(rows, lat, lon, ring, exclude, limit)
+            if len(ranked) >= limit or complete:
+                break
+            count *= 4
+        if len(ranked) >= limit or ring >= radius_m:
             return ranked
-        count *= 4
+        ring = min(radius_m, ring * 3)
+
+
+def _confirm(ids: list[int], fresh_after: datetime) -> list:
+    """The candidates the database confirms: available, with a fresh position.
+
+    Looked up by primary key only and filtered here: a status condition in the query could
+    lead the planner to scan every available unit instead.
+    """
+    if not ids:
+        return []
+    rows = db.session.execute(
+        db.select(Unit.id, Unit.lat, Unit.lon, Unit.kind, Unit.status, Unit.position_at).where(
+            Unit.id.in_(ids)
+        )
+    ).all()
+    return [
+        (uid, ulat, ulon, kind)
+        for uid, ulat, ulon, kind, status, position_at in rows
+        if status == "available"
+        and ulat is not None
+        and position_at is not None
+        and position_at >= fresh_after
+    ]
 
 
 def rebuild() -> int:

@@ -15,8 +15,8 @@ import redis
 
 from callcenter.extensions import db
 from callcenter.models import Ticket
-from tests.conftest import WebServer, Worker, process_env
 from tests.helpers import KEPANJEN, offset, ticket_payload
+from tests.processes import WebServer, Worker, process_env
 from tests.system.sim import check_invariants, wait_for
 
 FAST = {

@@ -1,0 +1,161 @@
+"""Real processes for tests and benchmarks: Celery workers and gunicorn, each in its own
+process group, configured through the environment exactly as in production."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def process_env(app_config: dict, **extra) -> dict:
+    """The environment for a subprocess that must see the same configuration."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not (k.startswith("CALLCENTER_") or k in ("DATABASE_URL", "REDIS_URL"))
+    }
+    for key, value in {**app_config, **extra}.items():
+        env[key] = str(value)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+class Worker:
+    """A Celery worker (optionally with beat) in its own process group."""
+
+    def __init__(
+        self, env: dict, log_path: str, *, concurrency: int = 2, beat: bool = True, name: str = "w1"
+    ):
+        import subprocess
+
+        self.log_path = log_path
+        args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "wsgi.celery_app",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(concurrency),
+            "--pool",
+            "prefork",
+            "--hostname",
+            f"{name}-{os.getpid()}@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ]
+        if beat:
+            args += ["--beat", "--schedule", log_path + ".beat"]
+        self.log = open(log_path, "ab")  # noqa: SIM115  (closed in stop)
+        self.proc = subprocess.Popen(
+            args,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> Worker:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(self.log_path, "rb") as f:
+                if b" ready." in f.read():
+                    return self
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited:\n{self.tail()}")
+            time.sleep(0.1)
+        raise TimeoutError(f"worker not ready:\n{self.tail()}")
+
+    def tail(self, n: int = 60) -> str:
+        with open(self.log_path, "rb") as f:
+            return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
+
+    def children(self) -> list[int]:
+        import subprocess
+
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True, check=False
+        ).stdout
+        return [int(p) for p in out.split()]
+
+    def stop(self, sig=None) -> None:
+        import signal as signals
+
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, sig or signals.SIGTERM)
+                self.proc.wait(20)
+            except Exception:
+                os.killpg(self.proc.pid, signals.SIGKILL)
+                self.proc.wait(10)
+        self.log.close()
+
+    def kill(self) -> None:
+        import signal as signals
+
+        self.stop(signals.SIGKILL)
+
+
+class WebServer:
+    """The web part under gunicorn (gthread), as in production, in its own process group."""
+
+    def __init__(self, env: dict, log_path: str, port: int):
+        import subprocess
+
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = open(log_path, "ab")  # noqa: SIM115  (closed in stop)
+        env = dict(env, GUNICORN_WORKERS="2", GUNICORN_THREADS="16")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--config",
+                "gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--access-logfile",
+                "/dev/null",
+                "wsgi:app",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 30) -> WebServer:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/login", timeout=1).read()
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("web server exited") from None
+                time.sleep(0.1)
+        raise TimeoutError("web server not ready")
+
+    def stop(self) -> None:
+        import signal as signals
+
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signals.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except Exception:
+                os.killpg(self.proc.pid, signals.SIGKILL)
+                self.proc.wait(5)
+        self.log.close()
