@@ -54,7 +54,7 @@ class Defaults:
     CALLCENTER_PROXY_HOPS = 0  # set to 1 behind one reverse proxy
 
     # Live stream.
-    CALLCENTER_STREAM_POLL_S = 0.5
+    CALLCENTER_STREAM_POLL_S = 0.25  # without Redis, how often a live stream looks for events
     CALLCENTER_STREAM_KEEPALIVE_S = 15
     CALLCENTER_STREAM_MAX_S = 600  # a stream ends after this; the client reconnects
     CALLCENTER_REDIS_PREFIX = "cc"
