@@ -55,6 +55,26 @@ def seed_demo():
         )
 
 
+@click.command("simulate-units")
+@click.option("--interval", default=10.0, help="Seconds between ticks.")
+@click.option("--no-answer", is_flag=True, help="Only report positions; answer nothing.")
+@click.option("--leave-alone", default="KPJ-1", help="Comma-separated callsigns a person drives.")
+def simulate_units(interval, no_answer, leave_alone):
+    """Keep the demo's patrol units alive: positions, and answers to their offers."""
+    import random
+    import time
+
+    rng = random.Random()
+    skip = tuple(c.strip().upper() for c in leave_alone.split(",") if c.strip())
+    click.echo(f"simulating demo units every {interval:g} s (leaving {', '.join(skip)} alone)")
+    while True:
+        try:
+            demo.simulate_step(rng, answer=not no_answer, leave_alone=skip)
+        finally:
+            db.session.remove()
+        time.sleep(interval)
+
+
 @click.command("rebuild-index")
 def rebuild_index():
     """Rebuild the Redis GEO index of available units from the database."""
@@ -67,5 +87,5 @@ def rebuild_index():
 
 
 def init_app(app) -> None:
-    for command in (create_user, seed_demo, rebuild_index):
+    for command in (create_user, seed_demo, simulate_units, rebuild_index):
         app.cli.add_command(command)

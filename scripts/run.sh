@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole system on the embedded default (SQLite, no servers): install, migrate,
 # seed the demo data, start the Celery worker (with beat) and the web server.
-# Environment: PORT (default 5000), HOST (default 127.0.0.1); any CALLCENTER_* setting.
+# Environment: PORT (default 5000), HOST (default 127.0.0.1), DEMO_UNITS=0 to keep the
+# simulated patrol units still; any CALLCENTER_* setting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,13 @@ port=${PORT:-5000}
 .venv/bin/celery -A wsgi.celery_app worker --beat --concurrency 2 --loglevel INFO \
     --schedule instance/celerybeat-schedule > instance/worker.log 2>&1 &
 worker=$!
-trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+pids="$worker"
+if [ "${DEMO_UNITS:-1}" = 1 ]; then
+    # The demo's patrol units report positions and answer offers, except KPJ-1 (user "unit").
+    .venv/bin/flask --app wsgi simulate-units > instance/simulator.log 2>&1 &
+    pids="$pids $!"
+fi
+trap 'kill $pids 2>/dev/null; wait $pids 2>/dev/null' EXIT INT TERM
 
 cat <<INFO
 
@@ -31,7 +38,8 @@ cat <<INFO
     supervisor   console, escalations and reports
     admin        administration
     unit         the patrol unit screen (MDT) of KPJ-1; every unit has one, e.g. sgs-1
-  Worker log: instance/worker.log. Stop with Ctrl-C.
+  The other demo units are simulated: they move, accept or decline, drive and clear.
+  Logs: instance/worker.log, instance/simulator.log. Stop with Ctrl-C.
 
 INFO
 .venv/bin/gunicorn --config gunicorn.conf.py --bind "$host:$port" wsgi:app

@@ -3,11 +3,14 @@ at their approximate positions, patrol units spread over them, one user per role
 
 from __future__ import annotations
 
+import logging
 import random
 
 from ..extensions import db
 from ..models import Sector, Unit, User
 from . import accounts, clock, events, locator
+
+log = logging.getLogger(__name__)
 
 # (code, Polsek, lat, lon): station positions, approximate.
 SECTORS = (
@@ -113,3 +116,66 @@ def seed(*, available: bool = True) -> dict:
         created["users"] += 1
     db.session.commit()
     return created
+
+
+def simulate_step(
+    rng: random.Random, *, answer: bool = True, leave_alone: tuple[str, ...] = ("KPJ-1",)
+) -> dict:
+    """One tick of the demo's patrol units: each on-duty unit reports a position near its
+    station and, with ``answer``, works its offers like an officer would (accept or decline
+    after a few seconds, drive, arrive, clear). Units in ``leave_alone`` are left to a
+    person on the unit screen. Goes through the same services as the real devices."""
+    from ..models import Assignment
+    from . import lifecycle, state, units
+
+    now = clock.now()
+    done = {"positions": 0, "answers": 0}
+    users = {u.unit_id: u for u in db.session.scalars(db.select(User).where(User.role == "unit"))}
+    for unit in list(db.session.scalars(db.select(Unit).where(Unit.status != "off_duty"))):
+        if unit.callsign in leave_alone or unit.id not in users:
+            continue
+        actor = users[unit.id]
+        station = unit.sector
+        if station is not None and station.lat is not None:
+            lat = station.lat + rng.uniform(-0.02, 0.02)
+            lon = station.lon + rng.uniform(-0.02, 0.02)
+            units.report_position(
+                unit, {"lat": lat, "lon": lon, "accuracy_m": 12.0, "recorded_at": now.isoformat()}
+            )
+            done["positions"] += 1
+        if not answer:
+            continue
+        unit = db.session.get(Unit, unit.id)
+        active: Assignment | None = state.active_assignment(unit_id=unit.id)
+        db.session.rollback()
+        try:
+            if active is None:
+                if unit.status == "unavailable" and (now - unit.status_changed_at).seconds > 30:
+                    lifecycle.set_own_status(unit, {"status": "available"}, actor=actor)
+                    done["answers"] += 1
+                continue
+            waited = (now - active.offered_at).total_seconds()
+            if active.status == "offered" and waited > rng.uniform(3, 10):
+                if rng.random() < 0.85:
+                    lifecycle.accept(active.id, unit=unit, actor=actor)
+                else:
+                    lifecycle.decline(active.id, {"reason": "busy"}, unit=unit, actor=actor)
+                done["answers"] += 1
+            elif active.status == "accepted":
+                ticket = active.ticket
+                since = (now - ticket.status_changed_at).total_seconds()
+                step = {
+                    "acknowledged": ("en_route", 5),
+                    "en_route": ("on_scene", 40),
+                    "on_scene": ("cleared", 60),
+                }.get(ticket.status)
+                if step and since > step[1] * rng.uniform(0.7, 1.5):
+                    body = {"status": step[0]}
+                    if step[0] == "cleared":
+                        body.update(resolution="handled", note="Situasi kondusif.")
+                    lifecycle.progress(active.id, body, unit=unit, actor=actor)
+                    done["answers"] += 1
+        except Exception as exc:  # a late answer races a dispatcher; the next tick retries
+            db.session.rollback()
+            log.info("demo unit %s: %s", unit.callsign, exc)
+    return done
