@@ -70,6 +70,7 @@ def celery_init_app(app: Flask) -> Celery:
     broker = cfg["CALLCENTER_BROKER_URL"]
     broker_transport = None
     if broker.startswith("redis"):
+        broker_transport = "callcenter.broker:RedisTransport"
         transport_options = {
             # Longer than any task: an unacknowledged message is redelivered only after this.
             "visibility_timeout": 3600,

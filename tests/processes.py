@@ -87,12 +87,17 @@ class Worker:
         return [int(p) for p in out.split()]
 
     def stop(self, sig=None) -> None:
+        """Warm shutdown (SIGTERM to the main process), or ``sig`` to the whole group; the
+        group is killed if it is still there after 10 s."""
         import signal as signals
 
         if self.proc.poll() is None:
             try:
-                os.killpg(self.proc.pid, sig or signals.SIGTERM)
-                self.proc.wait(20)
+                if sig is None:
+                    self.proc.send_signal(signals.SIGTERM)
+                else:
+                    os.killpg(self.proc.pid, sig)
+                self.proc.wait(10)
             except Exception:
                 os.killpg(self.proc.pid, signals.SIGKILL)
                 self.proc.wait(10)

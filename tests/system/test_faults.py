@@ -291,6 +291,7 @@ def test_redis_restarted_while_calls_are_logged(
         )
         summary = check_invariants(app)
         assert summary["by_status"]["dispatched"] == 40
+        assert worker.proc.poll() is None, "the worker must survive the Redis restart"
     finally:
         worker.stop()
         web.stop()

@@ -81,6 +81,7 @@ def test_celery_is_configured_not_to_lose_tasks(app):
     assert conf.task_ignore_result is True
     if app.config["REDIS_URL"]:
         assert conf.broker_url.startswith("redis://")
+        assert conf.broker_transport == "callcenter.broker:RedisTransport"
         assert conf.broker_transport_options["visibility_timeout"] >= 3600
     else:
         assert conf.broker_url.startswith("sqlite:///")
