@@ -101,3 +101,24 @@ def test_supervisor_cannot_create_an_admin(client, factory):
 
 def test_stream_requires_sign_in(client):
     assert client.get("/api/v1/events/stream").status_code == 401
+
+
+def test_the_matrix_covers_every_api_endpoint(app):
+    """A new endpoint must be added to ENDPOINTS above, with its roles."""
+    import re
+
+    covered = {(m, re.sub(r"/\d+", "/<id>", p.split("?")[0])) for m, p, _, _ in ENDPOINTS}
+    covered |= {
+        ("POST", "/api/v1/auth/tokens"),
+        ("DELETE", "/api/v1/auth/tokens/current"),
+        ("GET", "/api/v1/events/stream"),
+    }
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1"):
+            continue
+        path = re.sub(r"<[^>]+>", "<id>", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if (method, path) not in covered:
+                missing.append(f"{method} {path}")
+    assert missing == []
