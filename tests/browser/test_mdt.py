@@ -4,13 +4,14 @@ positions queued while the connection is down are sent later, in order, once eac
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from callcenter.extensions import db
-from callcenter.models import UnitPosition
-from callcenter.services import clock
+from callcenter.models import Assignment, UnitPosition
+from callcenter.services import clock, routing
 from tests.browser.conftest import PHONE, screenshot
 from tests.helpers import KEPANJEN, PASSWORD, offset, ticket_payload
 from tests.sse import Stream
@@ -104,8 +105,10 @@ def test_a_unit_receives_accepts_and_clears_a_job_on_its_phone(
     # After accepting: navigation to the scene and a tap to call the caller.
     lat, lon = KEPANJEN
     assert page.get_by_test_id("nav-geo").get_attribute("href").startswith(f"geo:{lat},{lon}")
-    assert page.get_by_test_id("nav-map").get_attribute("href").startswith(
-        f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}"
+    assert (
+        page.get_by_test_id("nav-map")
+        .get_attribute("href")
+        .startswith(f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}")
     )
     assert page.get_by_test_id("call-caller").get_attribute("href") == "tel:+62811482000"
     expect(job).to_contain_text("Budi Santoso")
@@ -142,16 +145,82 @@ def test_a_unit_receives_accepts_and_clears_a_job_on_its_phone(
     screenshot(page, "mdt-cleared")
 
 
-def test_positions_queued_while_offline_are_sent_in_order_once(new_page, live_server, factory, app):
+def offer_now(client, factory, dispatcher, **overrides) -> tuple[dict, int]:
+    """Log a call through the API and route it at once (no worker in this test)."""
+    ticket = client.post(
+        "/api/v1/tickets", json=ticket_payload(**overrides), headers=dispatcher
+    ).get_json()
+    assert factory.run(routing.route_ticket, ticket["id"]) == "offered"
+    return ticket, factory.assignments(ticket["id"])[-1].id
+
+
+def test_the_page_says_in_words_why_an_offer_is_gone(new_page, live_server, factory, client, app):
+    unit_id = factory.unit(callsign="SGS-3", point=offset(KEPANJEN, 200, 0))
+    factory.user("unit", username="sgs-3", unit_id=unit_id)
+    dispatcher = factory.headers("dispatcher")
+    page = phone_page(new_page)
+    sign_in(page, live_server, "sgs-3")
+    expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "online")
+
+    # Accepting after the deadline: the server's 409, in words.
+    _, assignment_id = offer_now(client, factory, dispatcher)
+    offer = page.get_by_test_id("offer")
+    expect(offer).to_be_visible(timeout=WAIT_MS)
+    with app.app_context():
+        db.session.execute(
+            db.update(Assignment)
+            .where(Assignment.id == assignment_id)
+            .values(deadline_at=clock.now() - timedelta(seconds=1))
+        )
+        db.session.commit()
+        db.session.remove()
+    page.get_by_test_id("accept").tap()
+    message = page.get_by_test_id("message")
+    expect(message).to_have_text(
+        "Tawaran ini sudah kedaluwarsa. Pusat komando akan menawarkannya ke unit lain."
+    )
+    expect(offer).to_be_hidden()
+    expect(page.get_by_test_id("unit-status")).to_have_text("Tidak tersedia")
+    expect(page.get_by_test_id("own-status")).to_contain_text("Tawaran terakhir tidak dijawab")
+    screenshot(page, "mdt-expired")
+    page.get_by_test_id("status-available").tap()
+    expect(page.get_by_test_id("unit-status")).to_have_text("Tersedia")
+    assert factory.unit_row(unit_id).status == "available"
+
+    # In English on request; the dispatcher cancels the ticket while it is offered.
+    page.get_by_test_id("lang-switch").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "online")
+    expect(page.get_by_test_id("unit-status")).to_have_text("Available")
+    ticket, _ = offer_now(client, factory, dispatcher, category="fight", priority=2)
+    expect(offer).to_be_visible(timeout=WAIT_MS)
+    expect(offer).to_contain_text("Fight")
+    expect(page.get_by_test_id("accept")).to_have_text("Accept")
+    cancelled = client.post(
+        f"/api/v1/tickets/{ticket['id']}/cancel",
+        json={"reason": "Pelapor menyatakan sudah aman"},
+        headers=dispatcher,
+    )
+    assert cancelled.status_code == 200
+    expect(offer).to_be_hidden(timeout=WAIT_MS)
+    expect(message).to_have_text("The command center cancelled the ticket.")
+    expect(page.get_by_test_id("unit-status")).to_have_text("Available")
+
+
+def test_positions_queued_while_offline_are_sent_in_order_once(
+    new_page, live_server, factory, client, app
+):
     unit_id = factory.unit(callsign="SGS-2", point=KEPANJEN, age_s=100)
     factory.user("unit", username="sgs-2", unit_id=unit_id)
     page = phone_page(new_page)  # no location permission: the test drives the positions
     sent = []
     page.on(
         "requestfinished",
-        lambda request: sent.append(json.loads(request.post_data))
-        if request.url.endswith("/units/me/location")
-        else None,
+        lambda request: (
+            sent.append(json.loads(request.post_data))
+            if request.url.endswith("/units/me/location")
+            else None
+        ),
     )
     sign_in(page, live_server, "sgs-2")
     expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "online")
@@ -167,19 +236,30 @@ def test_positions_queued_while_offline_are_sent_in_order_once(new_page, live_se
         )
         assert queued is True
     # A fix no newer than the last queued one is not queued again.
-    assert page.evaluate(
-        "([lat, lon, t]) => window.mdt.enqueuePosition(lat, lon, 8, t)",
-        [points[-1][0], points[-1][1], start + 3 * 5_000],
-    ) is False
+    assert (
+        page.evaluate(
+            "([lat, lon, t]) => window.mdt.enqueuePosition(lat, lon, 8, t)",
+            [points[-1][0], points[-1][1], start + 3 * 5_000],
+        )
+        is False
+    )
     gps = page.get_by_test_id("gps-state")
     expect(gps).to_have_attribute("data-waiting", "4")
     expect(gps).to_contain_text("4 menunggu dikirim")
-    stored = page.evaluate("() => JSON.parse(localStorage.getItem('mdt.positions.%d'))" % unit_id)
+    stored = page.evaluate(
+        "(key) => JSON.parse(localStorage.getItem(key))", f"mdt.positions.{unit_id}"
+    )
     assert [(p["lat"], p["lon"]) for p in stored] == points
     assert factory.count(UnitPosition) == 0
     screenshot(page, "mdt-offline")
 
+    # An offer made while the phone is offline shows once the connection is back.
+    ticket, _ = offer_now(client, factory, factory.headers("dispatcher"))
+    expect(page.get_by_test_id("offer")).to_be_hidden()
+
     page.context.set_offline(False)
+    expect(page.get_by_test_id("offer")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_test_id("offer")).to_contain_text(ticket["number"])
     expect(gps).to_have_attribute("data-waiting", "0", timeout=WAIT_MS)
     expect(page.get_by_test_id("conn-state")).to_have_attribute(
         "data-state", "online", timeout=WAIT_MS
@@ -199,3 +279,31 @@ def test_positions_queued_while_offline_are_sent_in_order_once(new_page, live_se
     unit = factory.unit_row(unit_id)
     assert (unit.lat, unit.lon) == points[-1]
     assert page.evaluate("() => window.mdt.queue().length") == 0
+
+
+def test_a_phone_with_a_wrong_clock_counts_down_and_reports_in_server_time(
+    new_page, live_server, factory, client, app
+):
+    unit_id = factory.unit(callsign="SGS-4", point=offset(KEPANJEN, 200, 0), age_s=90)
+    factory.user("unit", username="sgs-4", unit_id=unit_id)
+    page = phone_page(new_page)
+    skew = timedelta(minutes=10)  # the phone's clock runs ten minutes ahead
+    page.clock.set_system_time(datetime.now(UTC) + skew)
+    sign_in(page, live_server, "sgs-4")
+    expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "online")
+    assert page.evaluate("Date.now()") / 1000 > (datetime.now(UTC) + skew).timestamp() - 30
+
+    _, _ = offer_now(client, factory, factory.headers("dispatcher"))
+    expect(page.get_by_test_id("offer")).to_be_visible(timeout=WAIT_MS)
+    # Against the phone's own clock the offer would have run out ten minutes ago.
+    expect(page.get_by_test_id("countdown")).to_have_text(re.compile(r"^0:[2-4]\d$"))
+
+    # A fix stamped by the phone's clock is sent in server time, so it is not refused.
+    before = clock.now()
+    lat, lon = offset(KEPANJEN, 250, 0)
+    page.evaluate("([lat, lon]) => window.mdt.fix(lat, lon, 6, Date.now())", [lat, lon])
+    expect(page.get_by_test_id("gps-state")).to_have_attribute("data-waiting", "0")
+    expect(page.get_by_test_id("gps-state")).to_contain_text("terakhir terkirim")
+    unit = factory.unit_row(unit_id)
+    assert (unit.lat, unit.lon) == (lat, lon)
+    assert abs((unit.position_at - before).total_seconds()) < 10

@@ -91,7 +91,12 @@
 
   /** A JSON request; resolves to {ok, status, data} or, when the network failed, {status: 0}. */
   async function api(method, path, body) {
-    const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    const options = {
+      method,
+      credentials: "same-origin",
+      // The API answers (and refuses) in the page's language, whatever the browser's is.
+      headers: { Accept: "application/json", "Accept-Language": cfg.locale },
+    };
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
@@ -153,6 +158,11 @@
         state.assignment = body.assignment;
         state.ticket = body.ticket;
         state.loaded = true;
+        if (pendingFix) {
+          const fix = pendingFix;
+          pendingFix = null;
+          setTimeout(() => onFix(fix, true));
+        }
         if (before && (!state.assignment || state.assignment.id !== before.id)) {
           ended(before);
         }
@@ -296,17 +306,19 @@
     el.job.dataset.step = ticket.status;
     const location = ticket.location || {};
     const geo = $('[data-testid="nav-geo"]', el.job);
+    const route = $('[data-testid="nav-route"]', el.job);
     const map = $('[data-testid="nav-map"]', el.job);
     if (location.lat != null) {
       const ll = `${location.lat},${location.lon}`;
       const name = encodeURIComponent(location.address || ticket.number);
-      geo.href = `geo:${ll}?q=${ll}(${name})`;
+      geo.href = `geo:${ll}?q=${ll}(${name})`; // the phone's own navigation app
+      route.href = `https://www.google.com/maps/dir/?api=1&destination=${ll}&travelmode=driving`;
       map.href =
         `https://www.openstreetmap.org/?mlat=${location.lat}&mlon=${location.lon}` +
         `#map=17/${location.lat}/${location.lon}`;
-      geo.hidden = map.hidden = false;
+      geo.hidden = route.hidden = map.hidden = false;
     } else {
-      geo.hidden = map.hidden = true;
+      geo.hidden = route.hidden = map.hidden = true;
     }
     const call = $('[data-testid="call-caller"]', el.job);
     const caller = ticket.caller || {};
@@ -425,20 +437,23 @@
 
   // --- answering and working the job -------------------------------------------------------
 
-  async function act(path, body, success) {
-    if (state.busy) return;
+  /** Send an answer or a step for the job on screen. A refusal (409) is shown in the
+   * server's words; the screen then shows what is true now. */
+  async function act(path, body, success, { ends = false } = {}) {
+    if (state.busy) return null;
     state.busy = true;
     render();
     const assignment = state.assignment;
+    // Whatever happens to this job now, this screen says why itself.
+    if (assignment) state.expectingEnd = assignment.id;
     const result = await api("POST", path, body);
     state.busy = false;
     if (result.ok) {
       if (success) showMessage(success, "ok");
-    } else if (result.status === 409 || result.status === 404) {
-      if (assignment) state.expectingEnd = assignment.id; // the message says why
-      showMessage(errorText(result));
+      if (!ends) state.expectingEnd = null;
     } else {
       showMessage(errorText(result));
+      if (result.status !== 409 && result.status !== 404) state.expectingEnd = null;
     }
     if (result.status !== 0) await refresh();
     else render();
@@ -467,8 +482,7 @@
     const reason = event.submitter && event.submitter.value;
     if (!a || !reason) return;
     stopAlarm();
-    state.expectingEnd = a.id;
-    act(`/assignments/${a.id}/decline`, { reason }, T.declined);
+    act(`/assignments/${a.id}/decline`, { reason }, T.declined, { ends: true });
   });
 
   for (const button of $$("[data-step]")) {
@@ -501,18 +515,16 @@
       return;
     }
     const note = $("#mdt-note").value.trim();
-    state.expectingEnd = a.id;
     const result = await act(
       `/assignments/${a.id}/progress`,
       { status: "cleared", resolution, ...(note ? { note } : {}) },
-      T.cleared
+      T.cleared,
+      { ends: true }
     );
     if (result && result.ok) {
       el.clearForm.reset();
       el.clearForm.hidden = true;
       $('[data-field="steps"]', el.job).hidden = false;
-    } else if (result && result.status !== 409) {
-      state.expectingEnd = null;
     }
   });
 
@@ -681,11 +693,25 @@
     return 2 * 6371000 * Math.asin(Math.sqrt(h));
   }
 
+  let lastFixTimestamp = null;
+  let pendingFix = null;
+
   function onFix(position, force = false) {
     gpsState = "on";
+    if (!state.loaded) {
+      pendingFix = position; // stamped once the server's clock is known
+      renderGps();
+      return;
+    }
+    if (position.timestamp === lastFixTimestamp) return; // the same fix, handed out again
+    lastFixTimestamp = position.timestamp;
     const { latitude, longitude, accuracy } = position.coords;
-    // The device clock may be wrong; the server's clock decides how fresh a report is.
-    const recordedAt = Math.round(position.timestamp + state.clockOffsetMs);
+    // Reports carry the server's time: a phone whose clock is wrong would otherwise report
+    // from the future (refused) or the past (ignored). The fix's age comes from the phone;
+    // a nonsensical age (the fix stamped by another clock) counts as a fresh fix.
+    let age = Date.now() - position.timestamp;
+    if (!(age >= 0 && age <= 120000)) age = 0;
+    const recordedAt = Math.round(serverNow() - age);
     if (lastQueued && !force) {
       const moved = distanceM(lastQueued.lat, lastQueued.lon, latitude, longitude);
       const elapsed = recordedAt - lastQueued.at;
@@ -814,6 +840,8 @@
   // A hook for tests and for checking a device by hand.
   window.mdt = {
     enqueuePosition,
+    fix: (lat, lon, accuracy, timestamp) =>
+      onFix({ coords: { latitude: lat, longitude: lon, accuracy }, timestamp }, true),
     flushPositions,
     queue: loadQueue,
     state,
