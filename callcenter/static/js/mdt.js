@@ -180,62 +180,79 @@
   }
 
   /** The job on screen went away without this screen ending it: say why. */
-  function ended(previous) {
+  async function ended(previous) {
     if (state.expectingEnd === previous.id) {
       state.expectingEnd = null;
       return;
     }
-    api("GET", `/units/me/tickets/${previous.ticket_id}`).then((result) => {
-      if (!result.ok) return;
-      const ticket = result.data;
-      if (ticket.status === "cancelled") showMessage(T.ticketCancelled);
-      else if (ticket.status === "closed") showMessage(T.closedByCenter);
-      else if (previous.status === "offered" && serverNow() >= Date.parse(previous.deadline_at))
-        showMessage(T.offerExpired);
-      else if (ticket.unit && ticket.unit.id !== cfg.unit.id) showMessage(T.reassigned);
-      else showMessage(T.offerWithdrawn);
-    });
+    const jobs = await loadJobs();
+    const job = jobs && jobs.find((j) => j.id === previous.id);
+    showMessage(job ? endWords(job) : T.offerWithdrawn);
   }
 
-  let jobsLoading = false;
-  async function loadJobs() {
-    if (jobsLoading) return;
-    jobsLoading = true;
-    try {
-      const result = await api("GET", "/units/me/jobs");
-      if (!result.ok) return;
-      el.jobs.replaceChildren(
-        ...result.data.slice(0, 10).map((job) => {
-          const item = document.createElement("li");
-          item.dataset.status = job.status;
-          const head = document.createElement("div");
-          head.className = "mdt-job-line";
-          const number = document.createElement("strong");
-          number.textContent = job.ticket.number;
-          const status = document.createElement("span");
-          status.className = "mdt-job-status";
-          status.textContent = T.assignmentStatus[job.status] || job.status;
-          head.append(number, status);
-          const what = document.createElement("div");
-          what.textContent = [label(job.ticket.category_label), job.ticket.address]
-            .filter(Boolean)
-            .join(" · ");
-          const when = document.createElement("div");
-          when.className = "mdt-muted";
-          when.textContent = wib(job.offered_at);
-          item.append(head, what, when);
-          return item;
-        })
-      );
-      if (!result.data.length) {
-        const empty = document.createElement("li");
-        empty.className = "mdt-muted";
-        empty.textContent = T.noJobs;
-        el.jobs.replaceChildren(empty);
-      }
-    } finally {
-      jobsLoading = false;
+  function endWords(job) {
+    if (job.status === "expired") return T.offerExpired;
+    if (job.status === "completed") return T.closedByCenter; // not cleared from this screen
+    if (job.status === "cancelled") {
+      const why = {
+        ticket_cancelled: T.ticketCancelled,
+        reassigned: T.reassigned,
+        closed: T.closedByCenter,
+      };
+      return why[job.end_reason] || T.offerWithdrawn;
     }
+    return T.offerWithdrawn;
+  }
+
+  let jobsLoading = null;
+
+  /** Draw the recent jobs; resolves to the list (or null when it could not be loaded). */
+  function loadJobs() {
+    if (!jobsLoading) {
+      jobsLoading = api("GET", "/units/me/jobs")
+        .then((result) => {
+          if (!result.ok) return null;
+          drawJobs(result.data);
+          return result.data;
+        })
+        .finally(() => {
+          jobsLoading = null;
+        });
+    }
+    return jobsLoading;
+  }
+
+  function drawJobs(jobs) {
+    if (!jobs.length) {
+      const empty = document.createElement("li");
+      empty.className = "mdt-muted";
+      empty.textContent = T.noJobs;
+      el.jobs.replaceChildren(empty);
+      return;
+    }
+    el.jobs.replaceChildren(
+      ...jobs.slice(0, 10).map((job) => {
+        const item = document.createElement("li");
+        item.dataset.status = job.status;
+        const head = document.createElement("div");
+        head.className = "mdt-job-line";
+        const number = document.createElement("strong");
+        number.textContent = job.ticket.number;
+        const status = document.createElement("span");
+        status.className = "mdt-job-status";
+        status.textContent = T.assignmentStatus[job.status] || job.status;
+        head.append(number, status);
+        const what = document.createElement("div");
+        what.textContent = [label(job.ticket.category_label), job.ticket.address]
+          .filter(Boolean)
+          .join(" · ");
+        const when = document.createElement("div");
+        when.className = "mdt-muted";
+        when.textContent = wib(job.offered_at);
+        item.append(head, what, when);
+        return item;
+      })
+    );
   }
 
   // --- drawing -------------------------------------------------------------------------------
