@@ -23,7 +23,11 @@ SUMMARY = "Dua orang bermotor merampas tas korban, pelaku kabur ke arah Jl. Panj
 
 
 def phone_page(new_page, **kwargs):
-    return new_page(viewport=PHONE, is_mobile=True, has_touch=True, **kwargs)
+    """A phone-sized page that records its script errors in ``page.script_errors``."""
+    page = new_page(viewport=PHONE, is_mobile=True, has_touch=True, **kwargs)
+    page.script_errors = []
+    page.on("pageerror", lambda error: page.script_errors.append(str(error)))
+    return page
 
 
 def sign_in(page, base_url: str, username: str) -> None:
@@ -143,6 +147,7 @@ def test_a_unit_receives_accepts_and_clears_a_job_on_its_phone(
     assert factory.unit_row(unit_id).status == "available"
     assert page.evaluate("window.notReloaded") is True
     screenshot(page, "mdt-cleared")
+    assert page.script_errors == []
 
 
 def offer_now(client, factory, dispatcher, **overrides) -> tuple[dict, int]:
@@ -205,6 +210,7 @@ def test_the_page_says_in_words_why_an_offer_is_gone(new_page, live_server, fact
     expect(offer).to_be_hidden(timeout=WAIT_MS)
     expect(message).to_have_text("The command center cancelled the ticket.")
     expect(page.get_by_test_id("unit-status")).to_have_text("Available")
+    assert page.script_errors == []
 
 
 def test_positions_queued_while_offline_are_sent_in_order_once(
@@ -279,6 +285,7 @@ def test_positions_queued_while_offline_are_sent_in_order_once(
     unit = factory.unit_row(unit_id)
     assert (unit.lat, unit.lon) == points[-1]
     assert page.evaluate("() => window.mdt.queue().length") == 0
+    assert page.script_errors == []
 
 
 def test_a_phone_with_a_wrong_clock_counts_down_and_reports_in_server_time(
@@ -307,3 +314,4 @@ def test_a_phone_with_a_wrong_clock_counts_down_and_reports_in_server_time(
     unit = factory.unit_row(unit_id)
     assert (unit.lat, unit.lon) == (lat, lon)
     assert abs((unit.position_at - before).total_seconds()) < 10
+    assert page.script_errors == []

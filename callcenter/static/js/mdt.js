@@ -268,12 +268,14 @@
     field(root, "meta").textContent = `${ticket.number} · ${wib(ticket.created_at)}`;
     const distance = field(root, "distance");
     if (distance) {
+      const away = assignment.distance_m == null ? null : km(assignment.distance_m);
+      const minutes = assignment.eta_s ? Math.max(1, Math.round(assignment.eta_s / 60)) : null;
       distance.textContent =
-        assignment.distance_m == null
+        away == null
           ? ""
-          : assignment.eta_s
-            ? fmt(T.distance, { km: km(assignment.distance_m), min: Math.max(1, Math.round(assignment.eta_s / 60)) })
-            : fmt(T.distanceOnly, { km: km(assignment.distance_m) });
+          : minutes
+            ? fmt(T.distance, { km: away, min: minutes })
+            : fmt(T.distanceOnly, { km: away });
     }
   }
 
@@ -296,7 +298,7 @@
     const working = a && a.status === "accepted";
     el.offer.hidden = !offered;
     el.job.hidden = !working;
-    el.idle.hidden = Boolean(a) || !state.loaded;
+    el.idle.hidden = Boolean(a);
     if (!a && unit) {
       field(el.idle, "idle-text").textContent =
         unit.status === "available" ? T.idleAvailable : T.idleNotAvailable;
@@ -308,8 +310,12 @@
       el.declineForm.hidden = true;
       field(el.offer, "answer").hidden = false;
     }
-    if (working) renderJob(state.ticket);
-    else el.clearForm.hidden = true;
+    if (working) {
+      renderJob(state.ticket);
+    } else {
+      el.clearForm.hidden = true;
+    }
+    $('[data-field="steps"]', el.job).hidden = working && !el.clearForm.hidden;
     el.accept.disabled = el.decline.disabled = state.busy;
     for (const button of $$("[data-step], .mdt-reason, [data-testid=clear-submit]")) {
       button.disabled = state.busy;
