@@ -167,9 +167,24 @@ def test_the_page_says_in_words_why_an_offer_is_gone(new_page, live_server, fact
     sign_in(page, live_server, "sgs-3")
     expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "online")
 
+    # Decline asks for a reason from the short list.
+    _, declined_id = offer_now(client, factory, dispatcher, summary="Ada keributan di warung")
+    offer = page.get_by_test_id("offer")
+    expect(offer).to_be_visible(timeout=WAIT_MS)
+    page.get_by_test_id("decline").tap()
+    expect(page.get_by_test_id("decline-form")).to_be_visible()
+    expect(page.get_by_test_id("accept")).to_be_hidden()
+    screenshot(page, "mdt-decline")
+    page.get_by_test_id("decline-reason-too_far").tap()
+    expect(offer).to_be_hidden()
+    message = page.get_by_test_id("message")
+    expect(message).to_have_text("Tawaran ditolak. Pusat komando menawarkan tugas ke unit lain.")
+    [declined] = [a for a in factory.assignments() if a.id == declined_id]
+    assert (declined.status, declined.decline_reason) == ("declined", "too_far")
+    expect(page.get_by_test_id("unit-status")).to_have_text("Tersedia")
+
     # Accepting after the deadline: the server's 409, in words.
     _, assignment_id = offer_now(client, factory, dispatcher)
-    offer = page.get_by_test_id("offer")
     expect(offer).to_be_visible(timeout=WAIT_MS)
     with app.app_context():
         db.session.execute(
@@ -180,7 +195,6 @@ def test_the_page_says_in_words_why_an_offer_is_gone(new_page, live_server, fact
         db.session.commit()
         db.session.remove()
     page.get_by_test_id("accept").tap()
-    message = page.get_by_test_id("message")
     expect(message).to_have_text(
         "Tawaran ini sudah kedaluwarsa. Pusat komando akan menawarkannya ke unit lain."
     )
