@@ -22,6 +22,21 @@ WAIT_MS = 20_000
 SUMMARY = "Dua orang bermotor merampas tas korban, pelaku kabur ke arah Jl. Panji"
 
 
+# Counts the alert's tones (WebAudio oscillators) and vibrations the page asks for.
+ALERT_PROBE = """
+window.alerts = { tones: 0, vibrations: 0 };
+navigator.vibrate = (pattern) => {
+  if (Array.isArray(pattern) ? pattern.length : pattern) window.alerts.vibrations += 1;
+  return true;
+};
+const createOscillator = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () {
+  window.alerts.tones += 1;
+  return createOscillator.call(this);
+};
+"""
+
+
 def phone_page(new_page, **kwargs):
     """A phone-sized page that records its script errors in ``page.script_errors``."""
     page = new_page(viewport=PHONE, is_mobile=True, has_touch=True, **kwargs)
@@ -54,6 +69,7 @@ def test_a_unit_receives_accepts_and_clears_a_job_on_its_phone(
         permissions=["geolocation"],
         geolocation={"latitude": here[0], "longitude": here[1], "accuracy": 10},
     )
+    page.add_init_script(ALERT_PROBE)
     sign_in(page, live_server, "sgs-1")
     expect(page.get_by_test_id("callsign")).to_have_text("SGS-1")
     expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "online")
@@ -79,6 +95,7 @@ def test_a_unit_receives_accepts_and_clears_a_job_on_its_phone(
     expect(offer).to_contain_text("0,4 km")
     expect(offer).to_contain_text(ticket["number"])
     expect(offer).to_have_attribute("data-alerting", "true")
+    page.wait_for_function("window.alerts.tones > 0 && window.alerts.vibrations > 0")
     expect(page.get_by_test_id("countdown")).to_have_text(re.compile(r"^0:[0-4]\d$"))
     expect(page.get_by_test_id("unit-status")).to_have_text("Ditugaskan")
     screenshot(page, "mdt-offer")
