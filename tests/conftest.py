@@ -107,15 +107,31 @@ def app(app_config):
         db.engine.dispose()
 
 
+def _empty_tables() -> None:
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in TABLES:
+            db.session.execute(text(f"DELETE FROM {table}"))
+    db.session.commit()
+
+
 def reset_state(app) -> None:
-    """Empty every table and this session's Redis keys."""
+    """Empty every table and this session's Redis keys.
+
+    A page of the previous browser test may still have a request in flight on the live
+    server; PostgreSQL may then pick the TRUNCATE as the victim of a deadlock: try again."""
+    from sqlalchemy.exc import OperationalError
+
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in TABLES:
-                db.session.execute(text(f"DELETE FROM {table}"))
-        db.session.commit()
+        for attempt in range(5):
+            try:
+                _empty_tables()
+                break
+            except OperationalError as exc:
+                db.session.rollback()
+                if attempt == 4 or "deadlock" not in str(exc).lower():
+                    raise
         db.session.remove()
         if app.config["REDIS_URL"]:
             conn = redis.Redis.from_url(app.config["REDIS_URL"])

@@ -20,12 +20,10 @@ STAFF = ("dispatcher", "supervisor", "admin")
 
 def _with_jobs(rows) -> list[dict]:
     now = clock.now()
-    jobs = {
-        a.unit_id: a
-        for a in db.session.scalars(
-            db.select(Assignment).where(Assignment.status.in_(("offered", "accepted")))
-        )
-    }
+    query = db.select(Assignment).where(Assignment.status.in_(("offered", "accepted")))
+    if len(rows) == 1:  # one unit (its own device asks on every event): its job only
+        query = query.where(Assignment.unit_id == rows[0].id)
+    jobs = {a.unit_id: a for a in db.session.scalars(query)}
     max_age = units.position_max_age_s()
     body = []
     for unit in rows:

@@ -19,6 +19,13 @@ from .errors import Conflict, NotFound, ValidationError
 from .validation import Errors, coordinates, integer, optional_text, unknown_fields
 
 PROGRESS = {"en_route": ("acknowledged",), "on_scene": ("acknowledged", "en_route")}
+# The steps of a job as the officer reads them in a refusal.
+STEP_WORDS = {
+    "acknowledged": _l("accepted"),
+    "en_route": _l("en route"),
+    "on_scene": _l("on scene"),
+    "cleared": _l("cleared"),
+}
 
 
 def _assignment_for(assignment_id: int, unit: Unit | None) -> Assignment:
@@ -31,12 +38,22 @@ def _assignment_for(assignment_id: int, unit: Unit | None) -> Assignment:
 
 
 def _conflict_for(assignment: Assignment) -> Conflict:
+    """Why an answer or an update comes too late, in words the officer can act on."""
+    if assignment.status == "offered":
+        return Conflict(_l("Accept the offer first."), code="invalid_transition")
+    withdrawn = {
+        "ticket_cancelled": _l("The command center cancelled this ticket."),
+        "reassigned": _l("The command center gave this job to another unit."),
+        "closed": _l("The command center closed this ticket."),
+    }
     messages = {
-        "expired": _l("This offer has expired. The ticket went to another unit."),
-        "cancelled": _l("This offer was withdrawn."),
+        "expired": _l("This offer has expired. The command center offers it to another unit."),
+        "cancelled": withdrawn.get(assignment.end_reason, _l("This offer was withdrawn.")),
         "declined": _l("This offer was already declined."),
         "accepted": _l("This offer was already accepted."),
-        "completed": _l("This job is already cleared."),
+        "completed": _l("The command center closed this job.")
+        if assignment.end_reason == "closed_by_dispatcher"
+        else _l("This job is already cleared."),
     }
     return Conflict(
         messages.get(assignment.status, _l("This offer is no longer open.")),
@@ -81,9 +98,14 @@ def expire_offer(assignment_id: int) -> bool:
 
 def accept(assignment_id: int, *, unit: Unit | None, actor: User) -> Assignment:
     """The unit takes the job: the ticket is ``acknowledged``; the unit stays ``dispatched``
-    until it reports ``en_route``."""
+    until it reports ``en_route``. Repeating an accept that went through (a retry on a bad
+    connection) changes nothing; an offer that expired, was withdrawn or was declined is a
+    ``Conflict``."""
     assignment = _assignment_for(assignment_id, unit)
     ticket = assignment.ticket
+    if assignment.status == "accepted" and assignment.responded_at is not None:
+        db.session.rollback()
+        return assignment
     if assignment.status == "offered" and assignment.deadline_at <= clock.now():
         _expire_locked(assignment, ticket)
         db.session.commit()
@@ -180,8 +202,8 @@ def progress(assignment_id: int, data: dict, *, unit: Unit | None, actor: User) 
         raise Conflict(
             _l(
                 "The job is %(status)s; it cannot go to %(next)s.",
-                status=ticket.status,
-                next=status,
+                status=STEP_WORDS.get(ticket.status, ticket.status),
+                next=STEP_WORDS[status],
             ),
             code="invalid_transition",
         )

@@ -1,0 +1,89 @@
+"""The words the unit's screen shows from its script, translated for the request's language."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def for_script() -> dict[str, str | dict[str, str]]:
+    """Every text ``mdt.js`` shows, keyed by name; call inside a request."""
+    return {
+        "loading": _("Loading…"),
+        "conn": {
+            "connecting": _("Connecting…"),
+            "online": _("Connected"),
+            "reconnecting": _("Reconnecting…"),
+            "offline": _("No connection"),
+        },
+        "gps": {
+            "starting": _("GPS: starting…"),
+            "on": _("GPS on"),
+            "denied": _("GPS blocked: allow location for this site"),
+            "unavailable": _("GPS unavailable"),
+            "waiting": _("%(n)s waiting to send"),
+            "sent": _("last sent %(time)s"),
+        },
+        "unitStatus": {
+            "available": _("Available"),
+            "unavailable": _("Unavailable"),
+            "off_duty": _("Off duty"),
+            "dispatched": _("Dispatched"),
+            "en_route": _("En route"),
+            "on_scene": _("On scene"),
+        },
+        "jobStep": {
+            "acknowledged": _("Accepted: not moving yet"),
+            "en_route": _("En route to the scene"),
+            "on_scene": _("At the scene"),
+        },
+        "assignmentStatus": {
+            "offered": _("Offered"),
+            "accepted": _("Accepted"),
+            "completed": _("Cleared"),
+            "declined": _("Declined"),
+            "expired": _("Not answered"),
+            "cancelled": _("Withdrawn"),
+        },
+        "priority": {
+            "1": _("P1 · life at risk"),
+            "2": _("P2 · urgent"),
+            "3": _("P3 · normal"),
+            "4": _("P4 · not urgent"),
+        },
+        "newOffer": _("New job offer"),
+        "offerTitle": _("NEW JOB · answer now"),
+        "timeLeft": _("Time left to answer"),
+        "offerTimeUp": _("Time is up"),
+        "distance": _("%(km)s km away · about %(min)s min"),
+        "distanceOnly": _("%(km)s km away"),
+        "noAddress": _("No address given: use the map"),
+        "accepting": _("Sending…"),
+        "accepted": _("Accepted. Good luck, stay safe."),
+        "declined": _("Declined. The command center offers the job to another unit."),
+        "declineReasonTitle": _("Why are you declining?"),
+        "offerExpired": _("The offer expired before it was answered."),
+        "offerWithdrawn": _("The command center withdrew the offer."),
+        "ticketCancelled": _("The command center cancelled the ticket."),
+        "reassigned": _("The command center gave the job to another unit."),
+        "closedByCenter": _("The command center closed the job."),
+        "ticketUpdated": _("The command center updated the job details."),
+        "wentEnRoute": _("Status sent: en route."),
+        "wentOnScene": _("Status sent: at the scene."),
+        "cleared": _("Job cleared. The ticket is closed."),
+        "statusChanged": _("Your status is now: %(status)s."),
+        "busyStatus": _("You have a job: your status follows the job until it is cleared."),
+        "unavailableExpired": _(
+            "You did not answer the last offer, so you were set to unavailable. "
+            "Choose Available to get offers again."
+        ),
+        "networkError": _("No connection: nothing was sent. Try again."),
+        "serverError": _("The server could not do this. Try again."),
+        "chooseResolution": _("Choose how the job ended."),
+        "idleAvailable": _("No job. You get an offer here as soon as there is one."),
+        "idleNotAvailable": _("No job. Choose Available to get offers."),
+        "noJobs": _("No jobs yet."),
+        "soundHint": _("Tap here to turn on the alert sound"),
+        "signedOut": _("Your session ended. Sign in again."),
+        "caller": _("Caller"),
+        "callerUnknown": _("Caller's number not known"),
+    }
