@@ -55,7 +55,7 @@ class Defaults:
 
     # Live stream.
     CALLCENTER_STREAM_POLL_S = 0.25  # without Redis, how often a live stream looks for events
-    CALLCENTER_STREAM_KEEPALIVE_S = 15
+    CALLCENTER_STREAM_KEEPALIVE_S = 5  # also how soon a stream notices its client left
     CALLCENTER_STREAM_MAX_S = 600  # a stream ends after this; the client reconnects
     CALLCENTER_REDIS_PREFIX = "cc"
     CALLCENTER_QUEUE = "callcenter"

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import IdempotencyKey, Ticket, TicketCounter, User
 from ..models.ticket import CHANNELS, OPEN_STATUSES
-from . import catalog, clock, events, geo, phones, queue, sql
+from . import catalog, clock, events, geo, phones, queue, sql, state
 from .errors import ValidationError
 from .validation import Errors, coordinates, integer, optional_text, require_object, unknown_fields
 
@@ -192,9 +192,7 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
     if category.dispatch:
         ticket.duplicate_of = find_duplicate(category.code, ticket.lat, ticket.lon, now)
     else:
-        ticket.status = "closed"
         ticket.resolution = category.code
-        ticket.closed_at = now
     db.session.add(ticket)
     db.session.flush()
     if idempotency_key is not None:
@@ -231,9 +229,9 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
     if category.dispatch:
         queue.route_ticket_after_commit(ticket.id)
     else:
-        events.record(
-            "ticket.closed",
-            ticket=ticket,
+        state.finish_ticket(
+            ticket,
+            "closed",
             actor=actor,
             data={"resolution": ticket.resolution, "disposition": True},
         )

@@ -237,21 +237,10 @@ def progress(assignment_id: int, data: dict, *, unit: Unit | None, actor: User) 
 
 
 def _close(ticket: Ticket, resolution: str, note: str | None, *, actor, unit=None) -> None:
-    now = clock.now()
-    before = ticket.status
-    ticket.status = "closed"
-    ticket.status_reason = None
-    ticket.status_changed_at = now
-    ticket.updated_at = now
-    ticket.closed_at = now
     ticket.resolution = resolution
     ticket.resolution_note = note
-    events.record(
-        "ticket.closed",
-        ticket=ticket,
-        unit=unit,
-        actor=actor,
-        data={"from": before, "resolution": resolution, "note": note, "number": ticket.number},
+    state.finish_ticket(
+        ticket, "closed", actor=actor, unit=unit, data={"resolution": resolution, "note": note}
     )
 
 
@@ -306,21 +295,8 @@ def cancel(ticket_id: int, data: dict, *, actor: User) -> Ticket:
         raise ValidationError(_l("The ticket was not cancelled."), fields=errors)
     ticket = _open_ticket(ticket_id)
     unit = _end_active(ticket, reason="ticket_cancelled", actor=actor)
-    before = ticket.status
-    now = clock.now()
-    ticket.status = "cancelled"
-    ticket.status_reason = None
-    ticket.status_changed_at = now
-    ticket.updated_at = now
-    ticket.closed_at = now
     ticket.cancel_reason = reason
-    events.record(
-        "ticket.cancelled",
-        ticket=ticket,
-        unit=unit,
-        actor=actor,
-        data={"from": before, "reason": reason, "number": ticket.number},
-    )
+    state.finish_ticket(ticket, "cancelled", actor=actor, unit=unit, data={"reason": reason})
     db.session.commit()
     return ticket
 

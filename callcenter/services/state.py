@@ -101,3 +101,23 @@ def set_unit_status(
     )
     locator.unit_changed(unit.id, to, unit.lat, unit.lon)
     return True
+
+
+def finish_ticket(
+    ticket: Ticket, to: str, *, actor=None, unit=None, data: dict | None = None
+) -> None:
+    """End a ticket as ``closed`` or ``cancelled``, with its ``ticket.<to>`` event."""
+    now = clock.now()
+    before = ticket.status
+    ticket.status = to
+    ticket.status_reason = None
+    ticket.status_changed_at = now
+    ticket.updated_at = now
+    ticket.closed_at = now
+    events.record(
+        f"ticket.{to}",
+        ticket=ticket,
+        unit=unit,
+        actor=actor,
+        data={"from": before, "number": ticket.number, **(data or {})},
+    )
