@@ -6,7 +6,8 @@
 
 import { applyTicket } from "./store.js";
 import {
-  api, categories, categoryLabel, formatPoint, h, page, parsePoint, randomKey, replaceChildren,
+  api, categories, categoryLabel, formatPoint, getSectors, h, page, parsePoint, randomKey,
+  replaceChildren,
   statusLabel, t, wib,
 } from "./util.js";
 
@@ -143,12 +144,14 @@ export class Intake {
         .filter((entry) => words.every((w) => entry.haystack.includes(w)))
         .map((entry) => {
           let rank = 3;
-          if (entry.label.startsWith(query)) rank = 0;
+          if (entry.label === query || entry.category.keywords.some((k) => normalise(k) === query)) {
+            rank = -1;
+          } else if (entry.label.startsWith(query)) rank = 0;
           else if (entry.label.split(/[\s(/,]+/).some((w) => w.startsWith(words[0]))) rank = 1;
           else if (entry.category.keywords.some((k) => normalise(k).startsWith(words[0]))) rank = 2;
           return { rank, category: entry.category };
         })
-        .sort((a, b) => a.rank - b.rank)
+        .sort((a, b) => a.rank - b.rank || a.category.label_local.length - b.category.label_local.length)
         .map((m) => m.category);
     }
     this.active = 0;
@@ -307,7 +310,7 @@ export class Intake {
 
   async _loadLandmarks() {
     try {
-      this.landmarks = await api("GET", "/sectors");
+      this.landmarks = await getSectors();
     } catch {
       return;
     }

@@ -2,7 +2,9 @@
 // Leaflet comes from our own static files. Without a tile server (or when it cannot be
 // reached) the markers show on a plain background, with the Polsek stations for bearings.
 
-import { api, categoryLabel, h, page, secondsSince, statusLabel, t, unitStatusLabel } from "./util.js";
+import {
+  categoryLabel, getSectors, h, page, secondsSince, statusLabel, t, unitStatusLabel,
+} from "./util.js";
 
 const KEPANJEN = [-8.1306, 112.5722];
 
@@ -49,7 +51,7 @@ export class ConsoleMap {
 
   async _loadSectors() {
     try {
-      const sectors = await api("GET", "/sectors");
+      const sectors = await getSectors();
       const L = this.L;
       const bounds = [];
       for (const s of sectors) {

@@ -69,7 +69,13 @@ export async function api(method, path, body, headers = {}) {
   const init = {
     method,
     credentials: "same-origin",
-    headers: { Accept: "application/json", "X-CSRFToken": csrfToken, ...headers },
+    // The API answers in the page's language (its messages show next to the fields).
+    headers: {
+      Accept: "application/json",
+      "Accept-Language": page.locale,
+      "X-CSRFToken": csrfToken,
+      ...headers,
+    },
   };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -113,6 +119,17 @@ export function now() {
 export function randomKey() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+let sectors = null;
+
+/** The Polsek sectors with their stations (fetched once per page). */
+export function getSectors() {
+  sectors = sectors || api("GET", "/sectors").catch((err) => {
+    sectors = null;
+    throw err;
+  });
+  return sectors;
 }
 
 // --- times and numbers ----------------------------------------------------------------------
