@@ -235,6 +235,7 @@ def test_a_dropped_stream_resumes_without_losing_events(new_page, live_server, f
     state = page.get_by_test_id("stream-state")
     expect(state).to_have_attribute("data-state", "reconnecting")
     expect(state).to_contain_text("Menyambung ulang")
+    expect(page.get_by_test_id("stream-banner")).to_be_visible()
     screenshot(page, "console-reconnecting")
 
     missed = [created(client, headers, category=c) for c in ("fight", "fire", "drugs")]
@@ -253,6 +254,7 @@ def test_a_dropped_stream_resumes_without_losing_events(new_page, live_server, f
 
     page.unroute("**/api/v1/events/stream*")
     expect(state).to_have_attribute("data-state", "live", timeout=30_000)
+    expect(page.get_by_test_id("stream-banner")).to_be_hidden()
     for ticket in missed:
         expect(row(page, ticket["number"])).to_be_visible()
     expect(row(page, before["number"])).to_have_count(0)  # cancelled while away

@@ -82,7 +82,7 @@ const streamState = document.getElementById("stream-state");
 function showState(state) {
   streamState.dataset.state = state;
   streamState.querySelector(".label").textContent = t("stream." + state);
-  document.body.classList.toggle("stream-down", state !== "live");
+  document.body.dataset.stream = state;
 }
 
 const stream = new LiveStream(page.lastEventId, {

@@ -175,7 +175,7 @@ export class Board {
     let queued = 0;
     let escalated = 0;
     for (const tk of tickets.values()) {
-      if (tk.status === "queued" || tk.status === "new") queued += 1;
+      if (tk.status === "queued") queued += 1;
       if (tk.flags && tk.flags.escalated) escalated += 1;
     }
     let available = 0;

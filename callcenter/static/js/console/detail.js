@@ -104,15 +104,15 @@ export class Detail {
 
     const refresh = h("button", { type: "button", class: "small", onclick: () => this.loadSuggestions() },
       t("detail.refresh"));
-    this.assignBox = h("section", { class: "d-assign" },
-      h("h3", {}, t("detail.assignment")), this.current,
+    this.suggestBox = h("div", { class: "d-suggest" },
       h("div", { class: "suggest-head" }, h("h4", {}, t("detail.nearest")), refresh),
       h("table", { class: "suggest", "data-testid": "suggestions" },
         h("thead", {}, h("tr", {},
           ["unit", "status", "distance", "eta", "position", "job", ""].map((k) =>
             h("th", {}, k ? t("sug." + k) : "")))),
-        this.suggestBody),
-      this.suggestNote);
+        this.suggestBody));
+    this.assignBox = h("section", { class: "d-assign" },
+      h("h3", {}, t("detail.assignment")), this.current, this.suggestBox, this.suggestNote);
 
     this.editForm = this._editForm();
     this.endForms = this._endForms();
@@ -316,7 +316,10 @@ export class Detail {
   async loadSuggestions() {
     const ticket = this.ticket;
     clearInterval(this.suggestTimer);
-    if (!ticket || !["new", "queued", "dispatched"].includes(ticket.status)) {
+    const assignable = ticket && ["new", "queued", "dispatched"].includes(ticket.status)
+      && ticket.location && ticket.location.lat !== null;
+    this.suggestBox.hidden = !assignable;
+    if (!assignable) {
       replaceChildren(this.suggestBody);
       this.suggestNote.textContent = ticket && OPEN_STATUSES.includes(ticket.status)
         ? t("detail.has_unit") : "";

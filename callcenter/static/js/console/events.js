@@ -67,6 +67,8 @@ export function describe(event, { number = true } = {}) {
       return t("ev.signed_in", { who: d.username || "" });
     case "auth.signed_out":
       return t("ev.signed_out", { who: d.username || "" });
+    case "user.created":
+      return t("ev.user_created", { who: d.username || "", role: t("role." + (d.role || "")) });
     case "auth.sign_in_failed":
     case "auth.locked_out":
       return t("ev.sign_in_failed", { who: d.username || "" });
