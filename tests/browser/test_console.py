@@ -469,3 +469,53 @@ def test_supervisor_sees_escalations_and_may_lock_intake(new_page, live_server, 
     expect(page.get_by_test_id("in-phone")).to_be_disabled()  # the choice is remembered
     assert factory.count(Ticket) == 1
     assert not page.errors
+
+
+def test_late_tickets_stand_out_stale_units_say_so_and_units_move_live(
+    new_page, live_server, factory, client
+):
+    from datetime import timedelta
+
+    from callcenter.extensions import db
+    from callcenter.services import clock
+
+    headers = factory.headers("dispatcher")
+    late = created(client, headers, category="theft", summary="Sudah lama menunggu")
+    fresh = created(client, headers, category="fight", summary="Baru saja")
+
+    def eleven_minutes_ago():
+        ticket = db.session.get(Ticket, late["id"])
+        ticket.created_at = clock.now() - timedelta(minutes=11)
+        db.session.commit()
+
+    factory.run(eleven_minutes_ago)
+    moving = factory.unit(callsign="PKS-1", point=offset(KEPANJEN, north_m=2000))
+    factory.unit(callsign="DMP-1", point=offset(KEPANJEN, east_m=3000), age_s=900)
+    factory.unit(callsign="OFF-1", status="off_duty", point=None)
+
+    page = open_console(new_page, live_server, factory)
+    expect(row(page, late["number"])).to_have_class(re.compile(r"\balert\b"))
+    expect(row(page, late["number"]).locator(".over-target")).to_be_visible()
+    expect(row(page, late["number"]).locator(".age")).to_contain_text(re.compile(r"^11:"))
+    expect(row(page, fresh["number"])).not_to_have_class(re.compile(r"\balert\b"))
+    units = page.get_by_test_id("units")
+    expect(units.locator('[data-callsign="DMP-1"] .pos')).to_contain_text("usang 15:")
+    expect(units.locator('[data-callsign="PKS-1"] .pos .stale')).to_have_count(0)
+    expect(units.locator('[data-callsign="OFF-1"]')).to_have_count(0)  # off duty: hidden
+    page.locator("#units-offduty").check()
+    expect(units.locator('[data-callsign="OFF-1"]')).to_contain_text("Lepas dinas")
+
+    # The unit drives north; its marker follows without a reload.
+    north = offset(KEPANJEN, north_m=2500)
+    report = client.post(
+        "/api/v1/units/me/location",
+        json={"lat": north[0], "lon": north[1]},
+        headers=factory.unit_user(moving),
+    )
+    assert report.status_code == 201, report.get_json()
+    page.wait_for_function(
+        "([id, lat]) => Math.abs(cc110.map.unitMarkers.get(id).getLatLng().lat - lat) < 1e-6",
+        arg=[moving, north[0]],
+    )
+    screenshot(page, "console-late-and-stale")
+    assert not page.errors

@@ -122,7 +122,12 @@ document.addEventListener("keydown", (e) => {
   } else if (e.key === "Escape" && detail.isOpen && !e.defaultPrevented) {
     e.preventDefault();
     detail.close();
-  } else if (e.altKey && !e.ctrlKey && !e.metaKey && intake.enabled && intake.shortcut(e)) {
+  } else if (
+    e.altKey && !e.ctrlKey && !e.metaKey && intake.enabled
+    // Typing in the detail panel never logs a call by a stray Alt+key.
+    && !(e.target.closest && e.target.closest("#detail"))
+    && intake.shortcut(e)
+  ) {
     e.preventDefault();
   }
 });
@@ -158,4 +163,4 @@ intake.focus();
 window.addEventListener("resize", () => mapView.invalidate());
 
 // For the operations team (and the browser tests): the live parts, from the devtools console.
-window.cc110 = { stream, store, detail, intake };
+window.cc110 = { stream, store, detail, intake, map: mapView };
