@@ -519,3 +519,26 @@ def test_late_tickets_stand_out_stale_units_say_so_and_units_move_live(
     )
     screenshot(page, "console-late-and-stale")
     assert not page.errors
+
+
+def test_a_call_retried_after_a_lost_answer_is_logged_once(new_page, live_server, factory):
+    page = open_console(new_page, live_server, factory)
+    page.get_by_test_id("in-category").fill("curanmor")
+    page.get_by_test_id("in-category").press("Enter")
+    page.get_by_test_id("in-coords").fill(f"{KEPANJEN[0]}, {KEPANJEN[1]}")
+
+    def answer_lost(route):
+        route.fetch()  # the server stores the call; its answer never reaches the screen
+        route.abort()
+
+    page.route("**/api/v1/tickets", answer_lost)
+    page.get_by_test_id("in-coords").press("Control+Enter")
+    expect(page.get_by_test_id("intake-error")).to_contain_text("Server tidak menjawab")
+    expect(page.get_by_test_id("in-category")).to_have_value(re.compile("curanmor"))
+    assert factory.count(Ticket) == 1
+
+    page.unroute("**/api/v1/tickets")
+    page.get_by_test_id("in-coords").press("Control+Enter")  # the dispatcher tries again
+    expect(page.get_by_test_id("intake-result")).to_contain_text("tercatat")
+    assert factory.count(Ticket) == 1
+    assert not page.errors

@@ -7,8 +7,7 @@
 import { applyTicket } from "./store.js";
 import {
   api, categories, categoryLabel, formatPoint, getSectors, h, page, parsePoint, randomKey,
-  replaceChildren,
-  statusLabel, t, wib,
+  replaceChildren, statusLabel, t, wib,
 } from "./util.js";
 
 const DISPOSITION_KEYS = { KeyI: "prank", KeyD: "silent_call", KeyN: "information", KeyS: "wrong_number" };
@@ -18,9 +17,8 @@ function normalise(text) {
 }
 
 export class Intake {
-  constructor({ map, onOpenTicket }) {
+  constructor({ map }) {
     this.map = map;
-    this.onOpenTicket = onOpenTicket;
     this.form = document.getElementById("intake");
     this.fields = document.getElementById("intake-fields");
     this.phone = document.getElementById("in-phone");
@@ -43,7 +41,7 @@ export class Intake {
     this.active = 0;
     this.historySeq = 0;
     this.historyTimer = null;
-    this.pending = null; // {key, body} of a request whose answer never came
+    this.pending = null; // {key, text} of the request in flight, or whose answer never came
     this.busy = false;
     this.landmarks = [];
 
@@ -393,8 +391,9 @@ export class Intake {
       this._showResult(ticket);
       this.reset(false);
     } catch (err) {
-      if (err.status === 0) this.pending = { key, text };
-      else this.pending = null;
+      // No answer, or a server fault: the call may have been stored, so a retry of the same
+      // call keeps its key. A refusal (4xx) stored nothing.
+      this.pending = err.status === 0 || err.status >= 500 ? { key, text } : null;
       this._showErrors(err.message, err.fields);
     } finally {
       this.busy = false;
