@@ -148,6 +148,23 @@ def test_field_errors_show_next_to_the_fields_and_the_form_keeps_the_call(
     assert only_ticket(factory).category == "brawl"
 
 
+def test_the_point_of_a_call_is_set_by_clicking_the_map(new_page, live_server, factory):
+    page = open_console(new_page, live_server, factory)
+    page.get_by_test_id("in-category").fill("laka")
+    page.get_by_test_id("in-category").press("Enter")
+    box = page.get_by_test_id("map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2 + 40, box["y"] + box["height"] / 2)
+    coords = page.get_by_test_id("in-coords")
+    expect(coords).to_have_value(re.compile(r"^-8\.\d{5}, 112\.\d{5}$"))
+    expect(page.locator(".leaflet-marker-icon.pick-intake")).to_have_count(1)
+    coords.press("Control+Enter")
+    expect(page.get_by_test_id("intake-result")).to_contain_text("tercatat")
+    ticket = only_ticket(factory)
+    assert ticket.category == "traffic_accident"
+    assert abs(ticket.lat - KEPANJEN[0]) < 0.02 and KEPANJEN[1] < ticket.lon < KEPANJEN[1] + 0.1
+    expect(page.locator(".leaflet-marker-icon.pick-intake")).to_have_count(0)  # form cleared
+
+
 def test_a_possible_duplicate_links_to_the_open_ticket(new_page, live_server, factory, client):
     first = created(client, factory.headers("dispatcher"), category="theft")
     page = open_console(new_page, live_server, factory)

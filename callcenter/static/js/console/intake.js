@@ -302,8 +302,9 @@ export class Intake {
 
   _coordsTyped() {
     const point = parsePoint(this.coords.value);
-    this.map.setPick("intake", point && Math.abs(point[0]) <= 90 && Math.abs(point[1]) <= 180
-      ? point : null, (p) => this.setPoint(p));
+    // A pin far outside Indonesia would only pull the map away (the API refuses it anyway).
+    const near = point && point[0] >= -12 && point[0] <= 7 && point[1] >= 94 && point[1] <= 142;
+    this.map.setPick("intake", near ? point : null, (p) => this.setPoint(p));
   }
 
   async _loadLandmarks() {
