@@ -250,7 +250,6 @@ export class Detail {
     const canAct = page.canAct && open;
     this.actions.hidden = !canAct;
     this.assignBox.hidden = !open;
-    for (const b of this.assignBox.querySelectorAll("button")) b.disabled = !page.canAct;
     if (first || !this.editDirty) this._fillEdit(ticket);
   }
 
@@ -343,7 +342,7 @@ export class Detail {
         : (s.needs_confirmation ? t("sug.needs_confirm") : "");
       return h("tr", { class: (s.assignable ? "" : "off ") + (s.stale ? "stale" : ""),
         "data-unit-id": u.id, "data-callsign": u.callsign, "data-testid": "suggestion" },
-      h("td", {}, h("b", {}, u.callsign), h("span", { class: "muted" }, u.sector ? " " + u.sector : "")),
+      h("td", {}, h("b", {}, u.callsign), h("span", { class: "muted" }, u.sector || "")),
       h("td", {}, h("span", { class: "upill u-" + u.status }, unitStatusLabel(u.status))),
       h("td", {}, distanceText(s.distance_m)),
       h("td", {}, etaText(s.eta_s)),
