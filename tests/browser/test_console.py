@@ -287,9 +287,9 @@ def test_a_dropped_stream_resumes_without_losing_events(new_page, live_server, f
 def test_a_stream_the_server_ends_resumes_with_last_event_id(
     new_page, live_server, factory, client, app, monkeypatch
 ):
-    """The server ends each stream after 2 s here; the browser reconnects by itself with
+    """The server ends each stream after 1 s here; the browser reconnects by itself with
     Last-Event-ID, and calls logged around the reconnections all arrive, once each."""
-    monkeypatch.setitem(app.config, "CALLCENTER_STREAM_MAX_S", 2)
+    monkeypatch.setitem(app.config, "CALLCENTER_STREAM_MAX_S", 1)
     headers = factory.headers("dispatcher")
     page = open_console(new_page, live_server, factory)
     numbers = []
