@@ -66,6 +66,10 @@ export class Board {
       const item = e.target.closest("[data-ticket-id]");
       if (item) this.onOpen(Number(item.dataset.ticketId));
     });
+    this.escList?.addEventListener("keydown", (e) => {
+      const item = e.target.closest("[data-ticket-id]");
+      if (item && e.key === "Enter") this.onOpen(Number(item.dataset.ticketId));
+    });
   }
 
   _keydown(e) {
