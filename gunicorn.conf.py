@@ -7,6 +7,11 @@ calls. Streams end after CALLCENTER_STREAM_MAX_S and the browser reconnects with
 Last-Event-ID, so threads are recycled and nothing is missed. ``timeout`` is the worker
 heartbeat, not a request limit, so long streams are not killed.
 
+Size GUNICORN_WORKERS x GUNICORN_THREADS above the number of open consoles and unit
+screens plus a margin for API calls (a stream holds its thread, not a database
+connection: it takes one from the pool only while it polls). Behind a proxy, keep its
+read timeout above CALLCENTER_STREAM_KEEPALIVE_S and do not buffer the stream.
+
 Environment: GUNICORN_WORKERS (default 2), GUNICORN_THREADS (default 64).
 """
 

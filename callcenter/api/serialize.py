@@ -91,6 +91,23 @@ def event(e) -> dict:
     return e.to_json()
 
 
+def actor(user) -> dict | None:
+    """Who did something, as the audit trail names them."""
+    if user is None:
+        return None
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": user.full_name or user.username,
+        "role": user.role,
+    }
+
+
+def timeline(rows, users: dict) -> list[dict]:
+    """A ticket's events, each with its actor (``users``: id -> User)."""
+    return [event(e) | {"actor": actor(users.get(e.actor_id))} for e in rows]
+
+
 def caller_history(history: dict) -> dict:
     return {
         "phone": history["phone"],

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth.decorators import roles_required
-from ..services import catalog, events, intake, lifecycle, phones, routing, tickets
+from ..services import accounts, catalog, events, intake, lifecycle, phones, routing, tickets
 from ..services.errors import ValidationError
 from . import bp, json_body, page_args, serialize
 
@@ -53,7 +53,9 @@ def get_ticket(ticket_id: int):
     active = tickets.active_assignments([ticket.id]).get(ticket.id)
     body = serialize.ticket(ticket, active)
     body["assignments"] = [serialize.assignment(a) for a in tickets.assignments_of(ticket.id)]
-    body["timeline"] = [serialize.event(e) for e in events.for_ticket(ticket.id)]
+    rows = events.for_ticket(ticket.id)
+    users = accounts.users_by_id(e.actor_id for e in rows)
+    body["timeline"] = serialize.timeline(rows, users)
     return jsonify(body)
 
 

@@ -3,25 +3,46 @@
 from __future__ import annotations
 
 from flask import current_app, render_template
+from flask_babel import get_locale
+from flask_login import current_user
 
 from ..auth.decorators import roles_required
-from ..services import catalog
+from ..models.ticket import CHANNELS
+from ..services import catalog, events
 from . import bp
+
+INTAKE_ROLES = ("dispatcher", "supervisor")
 
 
 @bp.route("/")
 @roles_required("dispatcher", "supervisor", "admin")
 def index():
     cfg = current_app.config
-    return render_template(
-        "console/index.html",
-        categories=catalog.CATEGORIES,
-        resolutions=catalog.RESOLUTIONS,
-        settings={
+    locale = str(get_locale() or "id")
+    page = {
+        "locale": locale,
+        "user": {
+            "id": current_user.id,
+            "username": current_user.username,
+            "name": current_user.full_name or current_user.username,
+            "role": current_user.role,
+        },
+        "canAct": current_user.role in INTAKE_ROLES,
+        "supervisor": current_user.role in ("supervisor", "admin"),
+        # The stream starts here, so nothing between this page and its first load is missed.
+        "lastEventId": events.last_id(),
+        "categories": [
+            c.to_json() | {"keywords": list(c.keywords), "label_local": c.label(locale)}
+            for c in catalog.CATEGORIES
+        ],
+        "resolutions": {code: label[locale] for code, label in catalog.RESOLUTIONS.items()},
+        "channels": list(CHANNELS),
+        "settings": {
             "offerTimeoutS": cfg["CALLCENTER_OFFER_TIMEOUT_S"],
             "positionMaxAgeS": cfg["CALLCENTER_POSITION_MAX_AGE_S"],
             "onSceneTargetS": cfg["CALLCENTER_ONSCENE_TARGET_S"],
             "tileUrl": cfg["CALLCENTER_TILE_URL"],
             "tileAttribution": cfg["CALLCENTER_TILE_ATTRIBUTION"],
         },
-    )
+    }
+    return render_template("console/index.html", page=page)

@@ -236,3 +236,11 @@ def get_user(user_id: int) -> User:
 
 def list_users() -> list[User]:
     return list(db.session.scalars(db.select(User).order_by(User.username)))
+
+
+def users_by_id(ids) -> dict[int, User]:
+    """The users with these ids (unknown ids are left out): names for an audit trail."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(wanted)))}

@@ -1,0 +1,166 @@
+// The dispatcher console: intake, the live board, the map and ticket detail on one screen,
+// kept current by the event stream. Plain modules, no build step.
+
+import { Board } from "./console/board.js";
+import { Detail } from "./console/detail.js";
+import { Intake } from "./console/intake.js";
+import { ConsoleMap } from "./console/map.js";
+import * as store from "./console/store.js";
+import { LiveStream } from "./console/stream.js";
+import { api, clockText, onSessionEnded, page, t } from "./console/util.js";
+
+const mapView = new ConsoleMap(document.getElementById("map"), {
+  onTicket: (id) => openTicket(id),
+  onPick: (point) => (detail.picking ? detail.setPoint(point) : intake.setPoint(point)),
+});
+const board = new Board({ onOpen: (id) => openTicket(id) });
+const detail = new Detail({
+  map: mapView,
+  onClose: () => {
+    if (location.hash.startsWith("#ticket-")) history.replaceState(null, "", location.pathname + location.search);
+    const row = lastRow;
+    lastRow = null;
+    if (row && row.isConnected) row.focus();
+  },
+});
+const intake = new Intake({ map: mapView });
+let lastRow = null;
+
+function openTicket(id) {
+  const active = document.activeElement;
+  lastRow = active && active.closest ? active.closest("li[data-ticket-id]") : null;
+  if (location.hash !== "#ticket-" + id) history.replaceState(null, "", "#ticket-" + id);
+  detail.open(id);
+}
+
+function openFromHash() {
+  const match = /^#ticket-(\d+)$/.exec(location.hash);
+  if (match) detail.open(Number(match[1]));
+}
+window.addEventListener("hashchange", openFromHash);
+
+// --- drawing, at most once a frame ----------------------------------------------------------------
+
+let drawTickets = false;
+let drawUnits = false;
+let frame = null;
+
+function schedule(tickets, units) {
+  drawTickets ||= tickets;
+  drawUnits ||= units;
+  if (frame === null) {
+    frame = requestAnimationFrame(() => {
+      frame = null;
+      if (drawTickets) {
+        board.render();
+        mapView.syncTickets(store.tickets);
+      }
+      if (drawUnits) {
+        board.renderUnits();
+        mapView.syncUnits(store.units);
+      }
+      drawTickets = drawUnits = false;
+    });
+  }
+}
+
+store.subscribe((kind, id, object) => {
+  if (kind === "ticket") {
+    schedule(true, false);
+    detail.storeChanged(id, object);
+  } else if (kind === "unit" || kind === "positions") {
+    schedule(false, true);
+  } else {
+    schedule(true, true);
+  }
+});
+
+// --- the stream -----------------------------------------------------------------------------------
+
+const streamState = document.getElementById("stream-state");
+
+function showState(state) {
+  streamState.dataset.state = state;
+  streamState.querySelector(".label").textContent = t("stream." + state);
+  document.body.dataset.stream = state;
+}
+
+const stream = new LiveStream(page.lastEventId, {
+  onEvent(event) {
+    board.addActivity(event);
+    if (event.ticket_id) store.ticketChanged(event.ticket_id);
+    if (event.unit_id) store.unitChanged(event.unit_id);
+  },
+  onPositions: (list) => store.applyPositions(list),
+  onState: showState,
+  onResync: () => Promise.allSettled([store.loadTickets(), store.loadUnits()]),
+  async checkSession() {
+    try {
+      await api("GET", "/auth/me");
+      return true;
+    } catch (err) {
+      return err.status === 401 ? false : null;
+    }
+  },
+});
+streamState.addEventListener("click", () => stream.reconnect());
+onSessionEnded(() => {
+  stream.stop();
+  showState("signed_out");
+});
+
+// --- keys -----------------------------------------------------------------------------------------
+
+document.addEventListener("keydown", (e) => {
+  if (e.target.closest && e.target.closest("dialog")) return;
+  if (e.key === "F2") {
+    e.preventDefault();
+    intake.focus();
+  } else if (e.key === "F3") {
+    e.preventDefault();
+    board.focusFirst();
+  } else if (e.key === "Escape" && detail.isOpen && !e.defaultPrevented) {
+    e.preventDefault();
+    detail.close();
+  } else if (
+    e.altKey && !e.ctrlKey && !e.metaKey && intake.enabled
+    // Typing in the detail panel never logs a call by a stray Alt+key.
+    && !(e.target.closest && e.target.closest("#detail"))
+    && intake.shortcut(e)
+  ) {
+    e.preventDefault();
+  }
+});
+
+// --- the clock and the tick -----------------------------------------------------------------------
+
+const clock = document.getElementById("clock");
+setInterval(() => {
+  clock.textContent = clockText();
+  if (board.tick()) schedule(true, false);
+}, 1000);
+clock.textContent = clockText();
+
+/** The last events before the page opened, so the activity list does not start empty. */
+async function loadRecentActivity() {
+  if (!page.lastEventId) return;
+  const after = Math.max(0, page.lastEventId - 40);
+  const recent = await api("GET", `/events?after=${after}&limit=40`);
+  for (const event of recent.filter((e) => e.id <= page.lastEventId).reverse()) {
+    board.addActivity(event, { older: true });
+  }
+}
+
+// --- start ------------------------------------------------------------------------------------------
+
+showState("connecting");
+stream.start();
+Promise.allSettled([store.loadTickets(), store.loadUnits(), loadRecentActivity()]).then(() => {
+  document.body.classList.add("console-ready");
+  openFromHash();
+});
+intake.focus();
+window.addEventListener("resize", () => mapView.invalidate());
+
+// For the operations team (and the browser tests): the live parts, from the devtools console.
+window.cc110 = { stream, store, detail, intake, map: mapView };

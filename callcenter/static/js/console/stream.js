@@ -1,0 +1,115 @@
+// The live feed: one EventSource on /api/v1/events/stream.
+//
+// Every audit event has an id; the browser sends the last one it saw as Last-Event-ID when
+// it reconnects on its own, and when this code opens a new connection it asks with
+// ?last_event_id=, so a dropped connection never loses an event. Events already seen are
+// skipped, so a replay is harmless.
+
+const URL_PATH = "/api/v1/events/stream";
+
+export class LiveStream {
+  /**
+   * @param {number} lastId   the newest event the page already reflects
+   * @param {object} handlers onEvent(event), onPositions(list), onState(state), onResync()
+   */
+  constructor(lastId, handlers) {
+    this.lastId = lastId || 0;
+    this.handlers = handlers;
+    this.source = null;
+    this.state = "connecting";
+    this.retryMs = 1000;
+    this.retryTimer = null;
+    this.lostAt = null;
+  }
+
+  start() {
+    this._open();
+  }
+
+  /** Drop the connection and open a new one at once (resuming after the last event). */
+  reconnect() {
+    this._close();
+    this._setState("reconnecting");
+    this.lostAt = this.lostAt ?? Date.now();
+    this._open();
+  }
+
+  stop() {
+    this._close();
+    this._setState("stopped");
+  }
+
+  _open() {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    const url = this.lastId ? `${URL_PATH}?last_event_id=${this.lastId}` : URL_PATH;
+    const source = new EventSource(url, { withCredentials: true });
+    this.source = source;
+    source.onopen = () => {
+      if (source !== this.source) return;
+      this.retryMs = 1000;
+      const away = this.lostAt === null ? 0 : Date.now() - this.lostAt;
+      this.lostAt = null;
+      this._setState("live");
+      // After a long gap, reload the lists too (the replay covers it; this is belt and braces).
+      if (away > 60_000) this.handlers.onResync?.();
+    };
+    source.onmessage = (message) => {
+      if (source !== this.source) return;
+      const id = Number(message.lastEventId);
+      if (id && id <= this.lastId) return; // seen already (a replay)
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (id) this.lastId = id;
+      this.handlers.onEvent(event);
+    };
+    source.addEventListener("positions", (message) => {
+      if (source !== this.source) return;
+      try {
+        this.handlers.onPositions(JSON.parse(message.data).units || []);
+      } catch {
+        /* a malformed message is dropped; the next one carries the positions again */
+      }
+    });
+    source.onerror = () => {
+      if (source !== this.source) return;
+      this.lostAt = this.lostAt ?? Date.now();
+      this._setState("reconnecting");
+      if (source.readyState === EventSource.CLOSED) {
+        // The browser gave up (an error answer): open a new connection ourselves, backing off.
+        this.source = null;
+        this.retryTimer = setTimeout(() => this._retry(), this.retryMs);
+        this.retryMs = Math.min(this.retryMs * 2, 15_000);
+      }
+      // Otherwise the browser reconnects by itself, sending Last-Event-ID.
+    };
+  }
+
+  async _retry() {
+    const stillSignedIn = await this.handlers.checkSession?.();
+    if (stillSignedIn === false) {
+      this._setState("signed_out");
+      return;
+    }
+    this._open();
+  }
+
+  _close() {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (this.source) {
+      this.source.close();
+      this.source = null;
+    }
+  }
+
+  _setState(state) {
+    if (state === this.state) return;
+    this.state = state;
+    this.handlers.onState?.(state);
+  }
+}
