@@ -215,7 +215,7 @@ def test_the_board_follows_a_ticket_to_dispatched_and_acknowledged_without_a_rel
     expect(line).to_contain_text("KPJ-1")
     expect(line.locator(".countdown")).to_be_visible()  # time left to answer the offer
     unit_row = page.locator('[data-testid="unit-row"][data-callsign="KPJ-1"]')
-    expect(unit_row).to_contain_text("Dikirim")
+    expect(unit_row).to_contain_text("Ditugaskan")
     screenshot(page, "console-dispatched")
 
     offer = factory.assignments(ticket.id)[0]

@@ -141,7 +141,7 @@ def test_a_unit_receives_accepts_and_clears_a_job_on_its_phone(
     expect(page.get_by_test_id("step-en_route")).to_be_hidden()
     page.get_by_test_id("step-on_scene").tap()
     expect(page.get_by_test_id("job-step")).to_have_text("Tiba di TKP")
-    expect(page.get_by_test_id("unit-status")).to_have_text("Di TKP")
+    expect(page.get_by_test_id("unit-status")).to_have_text("Tiba di TKP")
     screenshot(page, "mdt-job")
     page.get_by_test_id("step-cleared").tap()
     expect(page.get_by_test_id("clear-form")).to_be_visible()
