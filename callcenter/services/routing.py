@@ -232,10 +232,13 @@ def route_queued(limit: int = 200) -> dict:
 
 
 def suggest_units(ticket_id: int, limit: int = 8) -> list[dict]:
-    """The nearest on-duty units to a ticket, whatever they are doing, for manual assignment.
+    """The nearest units a dispatcher could give this ticket, for manual assignment.
 
-    Each entry has the distance, ETA, the position's age and staleness, whether the unit
-    declined or let this ticket expire, and the job it is on (with its priority).
+    Free units (stale positions too, marked as such) and units on a job of lower priority
+    (pulling them needs confirmation), nearest first. Units that cannot take it (off duty,
+    unavailable, or on a job of the same or higher priority) are left out, so that a free
+    unit further away is never hidden behind busy ones. Each entry has the distance, ETA,
+    the position's age, whether the unit declined or let this ticket expire, and its job.
     """
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None:
@@ -244,22 +247,32 @@ def suggest_units(ticket_id: int, limit: int = 8) -> list[dict]:
         return []
     cutoff = fresh_after()
     failed = _failed_units(ticket.id)
-    units = db.session.scalars(
-        db.select(Unit).where(Unit.status != "off_duty", Unit.lat.is_not(None))
-    ).all()
-    ranked = sorted(
-        ((geo.haversine_m(ticket.lat, ticket.lon, u.lat, u.lon), u) for u in units),
-        key=lambda pair: (pair[0], pair[1].id),
-    )[:limit]
     jobs = {
         a.unit_id: a
         for a in db.session.scalars(
-            db.select(Assignment).where(
-                Assignment.unit_id.in_([u.id for _, u in ranked]),
-                Assignment.status.in_(("offered", "accepted")),
-            )
+            db.select(Assignment).where(Assignment.status.in_(("offered", "accepted")))
         )
     }
+
+    def assignable(unit: Unit) -> bool:
+        job = jobs.get(unit.id)
+        if job is None:
+            return unit.status == "available"
+        return job.ticket_id != ticket.id and job.ticket.priority > ticket.priority
+
+    units = db.session.scalars(
+        db.select(Unit).where(
+            Unit.status.not_in(("off_duty", "unavailable")), Unit.lat.is_not(None)
+        )
+    ).all()
+    ranked = sorted(
+        (
+            (geo.haversine_m(ticket.lat, ticket.lon, u.lat, u.lon), u)
+            for u in units
+            if assignable(u)
+        ),
+        key=lambda pair: (pair[0], pair[1].id),
+    )[:limit]
     now = clock.now()
     suggestions = []
     for distance, unit in ranked:
@@ -288,16 +301,11 @@ def suggest_units(ticket_id: int, limit: int = 8) -> list[dict]:
                         "priority": job.ticket.priority,
                         "assignment_status": job.status,
                     }
-                    if job is not None and job.ticket_id != ticket.id
+                    if job is not None
                     else None
                 ),
-                "assignable": unit.status == "available"
-                or (
-                    job is not None
-                    and job.ticket_id != ticket.id
-                    and job.ticket.priority > ticket.priority
-                ),
-                "needs_confirmation": job is not None and job.ticket_id != ticket.id,
+                "assignable": True,
+                "needs_confirmation": job is not None,
             }
         )
     return suggestions

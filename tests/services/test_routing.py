@@ -372,17 +372,31 @@ class TestManualAssignment:
         assert offer.manual is True and offer.unit_id == chosen
         assert 3900 < offer.distance_m < 4100
 
-    def test_suggestions_list_the_nearest_with_distance_and_eta(
-        self, client, dispatcher, factory, new_ticket
+    def test_suggestions_list_the_units_that_could_go(
+        self, client, dispatcher, factory, new_ticket, app
     ):
         a = factory.unit(point=offset(KEPANJEN, 100, 0))
-        b = factory.unit(point=offset(KEPANJEN, 900, 0), status="on_scene")
         factory.unit(point=offset(KEPANJEN, 50, 0), status="off_duty")
-        ticket_id = new_ticket()
+        factory.unit(point=offset(KEPANJEN, 60, 0), status="unavailable")
+        busy_high = factory.unit(point=offset(KEPANJEN, 70, 0))
+        busy_low = factory.unit(point=offset(KEPANJEN, 900, 0))
+        stale = factory.unit(point=offset(KEPANJEN, 3000, 0), age_s=3600)
+        urgent = new_ticket(priority=1, category="assault", point=offset(KEPANJEN, 70, 0))
+        route(factory, urgent)  # takes busy_high, the nearest to it
+        assert active(factory, urgent).unit_id == busy_high
+        low = new_ticket(priority=4, category="noise", point=offset(KEPANJEN, 900, 0))
+        route(factory, low)
+        assert active(factory, low).unit_id == busy_low
+        ticket_id = new_ticket(priority=2, category="fight")
         body = client.get(f"/api/v1/tickets/{ticket_id}/suggestions", headers=dispatcher).get_json()
-        assert [s["unit"]["id"] for s in body] == [a, b]
+        # The free unit, the one on a lower-priority job, and the stale free one; never
+        # the off-duty, unavailable or higher-priority-busy units, however near.
+        assert [s["unit"]["id"] for s in body] == [a, busy_low, stale]
         assert body[0]["distance_m"] == pytest.approx(100, abs=3)
         assert body[0]["eta_s"] > 0 and body[0]["stale"] is False
+        assert body[0]["needs_confirmation"] is False
+        assert body[1]["current_job"]["priority"] == 4 and body[1]["needs_confirmation"]
+        assert body[2]["stale"] is True
 
     def test_reassign_an_offered_ticket_frees_the_first_unit(
         self, client, dispatcher, factory, new_ticket
