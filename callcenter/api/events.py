@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Response, current_app, jsonify, request, stream_with_context
+from flask import Response, current_app, g, jsonify, request, stream_with_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -68,6 +68,7 @@ def stream():
     resumes after it. Staff streams also get coalesced ``positions`` messages (no id).
     The stream ends after ``CALLCENTER_STREAM_MAX_S`` so the client reconnects and is
     authenticated again."""
+    g.passive = True  # does not keep an idle session alive
     cursor = _resume_point()
     scope = _scope()
     staff = scope["unit_id"] is None

@@ -43,8 +43,9 @@ def _load_token_user(req) -> User | None:
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Session cookies are Secure whenever the request came over HTTPS, and never set for
-    token-authenticated API calls."""
+    """Session cookies are Secure whenever the request came over HTTPS, never set for
+    token-authenticated API calls, and not refreshed by passive requests (a live stream
+    reconnecting by itself is not a person at the screen, so the idle timeout still runs)."""
 
     def get_cookie_secure(self, app) -> bool:
         if app.config.get("SESSION_COOKIE_SECURE"):
@@ -52,7 +53,7 @@ class SessionInterface(SecureCookieSessionInterface):
         return has_request_context() and request.is_secure
 
     def should_set_cookie(self, app, session_) -> bool:
-        if has_request_context() and bearer_token() is not None:
+        if has_request_context() and (bearer_token() is not None or g.get("passive")):
             return False
         return super().should_set_cookie(app, session_)
 

@@ -150,3 +150,14 @@ def test_open_redirect_is_refused(client, factory):
         data={"username": "operator", "password": PASSWORD, "csrf_token": token},
     )
     assert response.headers["Location"] == "/"
+
+
+def test_the_live_stream_does_not_keep_an_idle_session_alive(client, factory):
+    factory.user("dispatcher", username="operator")
+    page_sign_in(client, "operator")
+    active = client.get("/api/v1/tickets")
+    assert any(c.startswith("cc110_session=") for c in active.headers.getlist("Set-Cookie"))
+    stream = client.get("/api/v1/events/stream", buffered=False)
+    assert stream.status_code == 200
+    assert stream.headers.getlist("Set-Cookie") == []
+    stream.close()
