@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
+from datetime import timedelta
 
 from flask import Response, current_app, g, jsonify, request, stream_with_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..auth.decorators import roles_required
 from ..extensions import db
 from ..services import bus, clock, events, units
 from ..services.errors import ValidationError
 from . import bp, page_args, serialize
+
+log = logging.getLogger(__name__)
+# How far back each look for moved units reaches, for reports committed while we read.
+OVERLAP = timedelta(seconds=2)
 
 
 def _scope() -> dict:
@@ -82,14 +89,24 @@ def stream():
         nonlocal cursor
         waiter = bus.Waiter()
         started = last_sent = time.monotonic()
-        positions_as_of = clock.now()
+        # Positions: look a little back each time (a report committing while we read must
+        # not be missed) and send each unit's report once.
+        positions_from = clock.now()
+        sent_positions: dict[int, object] = {}
         try:
             yield "retry: 2000\n\n"
             while time.monotonic() - started < max_s:
                 batch = events.since(cursor, limit=500, **scope)
-                moved = units.positions_since(positions_as_of) if staff else []
+                moved = []
                 if staff:
-                    positions_as_of = clock.now()
+                    as_of = clock.now()
+                    moved = [
+                        u
+                        for u in units.positions_since(positions_from - OVERLAP)
+                        if sent_positions.get(u.id) != u.position_updated_at
+                    ]
+                    sent_positions.update((u.id, u.position_updated_at) for u in moved)
+                    positions_from = as_of
                 db.session.remove()
                 for event in batch:
                     cursor = event.id
@@ -116,6 +133,9 @@ def stream():
                     last_sent = time.monotonic()
                 if len(batch) < 500:
                     waiter.wait(1.0)
+        except SQLAlchemyError as exc:
+            # The database went away: end the stream; the client reconnects and resumes.
+            log.warning("live stream ended: %s", exc)
         finally:
             waiter.close()
             db.session.remove()
