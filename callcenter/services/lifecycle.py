@@ -65,15 +65,7 @@ def _expire_locked(assignment: Assignment, ticket: Ticket) -> None:
     """Expire an offer past its deadline: the unit is marked unavailable (it may be out of
     reach), the ticket goes to the next nearest unit."""
     unit = state.lock_unit(assignment.unit_id)
-    assignment.status = "expired"
-    assignment.ended_at = clock.now()
-    assignment.end_reason = "no_answer"
-    events.record(
-        "assignment.expired",
-        ticket=ticket,
-        unit=unit,
-        data={"assignment_id": assignment.id, "callsign": unit.callsign, "number": ticket.number},
-    )
+    state.end_assignment(assignment, "expired", ticket=ticket, unit=unit, reason="no_answer")
     state.set_unit_status(unit, "unavailable", reason="offer_expired", ticket=ticket)
     state.set_ticket_status(ticket, "queued", reason="offer_expired", unit=unit)
     db.session.flush()
@@ -148,22 +140,15 @@ def decline(assignment_id: int, data: dict, *, unit: Unit | None, actor: User) -
     if assignment.status != "offered":
         raise _conflict_for(assignment)
     locked_unit = state.lock_unit(assignment.unit_id)
-    now = clock.now()
-    assignment.status = "declined"
-    assignment.responded_at = now
-    assignment.ended_at = now
+    assignment.responded_at = clock.now()
     assignment.decline_reason = reason_text
-    events.record(
-        "assignment.declined",
+    state.end_assignment(
+        assignment,
+        "declined",
         ticket=ticket,
         unit=locked_unit,
         actor=actor,
-        data={
-            "assignment_id": assignment.id,
-            "callsign": locked_unit.callsign,
-            "number": ticket.number,
-            "reason": reason_text,
-        },
+        data={"reason": reason_text},
     )
     state.set_unit_status(locked_unit, "available", actor=actor, ticket=ticket)
     state.set_ticket_status(ticket, "queued", reason="offer_declined", unit=locked_unit)
@@ -210,19 +195,8 @@ def progress(assignment_id: int, data: dict, *, unit: Unit | None, actor: User) 
     locked_unit = state.lock_unit(assignment.unit_id)
     now = clock.now()
     if status == "cleared":
-        assignment.status = "completed"
-        assignment.ended_at = now
-        assignment.end_reason = "cleared"
-        events.record(
-            "assignment.completed",
-            ticket=ticket,
-            unit=locked_unit,
-            actor=actor,
-            data={
-                "assignment_id": assignment.id,
-                "callsign": locked_unit.callsign,
-                "number": ticket.number,
-            },
+        state.end_assignment(
+            assignment, "completed", ticket=ticket, unit=locked_unit, actor=actor, reason="cleared"
         )
         _close(ticket, resolution, note, actor=actor, unit=locked_unit)
         state.set_unit_status(locked_unit, "available", actor=actor, ticket=ticket)
@@ -251,18 +225,24 @@ def _end_active(ticket: Ticket, *, reason: str, actor) -> Unit | None:
         return None
     unit = state.lock_unit(active.unit_id)
     if active.status == "accepted" and reason == "closed":
-        active.status = "completed"
-        active.ended_at = clock.now()
-        active.end_reason = "closed_by_dispatcher"
-        events.record(
-            "assignment.completed",
+        state.end_assignment(
+            active,
+            "completed",
             ticket=ticket,
             unit=unit,
             actor=actor,
-            data={"assignment_id": active.id, "callsign": unit.callsign, "number": ticket.number},
+            reason="closed_by_dispatcher",
         )
     else:
-        routing._withdraw(active, ticket, reason=reason, actor=actor)
+        state.end_assignment(
+            active,
+            "cancelled",
+            ticket=ticket,
+            unit=unit,
+            actor=actor,
+            reason=reason,
+            data={"reason": reason},
+        )
     state.set_unit_status(unit, "available", actor=actor, ticket=ticket)
     queue.route_queued_after_commit()
     return unit

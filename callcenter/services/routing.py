@@ -367,7 +367,15 @@ def assign(ticket_id: int, unit_id, *, actor, confirm: bool = False) -> Assignme
                 ),
                 code="confirmation_required",
             )
-        _withdraw(current, other, reason="reassigned", actor=actor)
+        state.end_assignment(
+            current,
+            "cancelled",
+            ticket=other,
+            unit=unit,
+            actor=actor,
+            reason="reassigned",
+            data={"reason": "reassigned"},
+        )
         state.set_ticket_status(other, "queued", reason="unit_reassigned", actor=actor)
         queue.route_ticket_after_commit(other.id)
     elif unit.status != "available":
@@ -383,7 +391,15 @@ def assign(ticket_id: int, unit_id, *, actor, confirm: bool = False) -> Assignme
     previous = state.active_assignment(ticket_id=ticket.id, lock=True)
     if previous is not None:
         previous_unit = state.lock_unit(previous.unit_id)
-        _withdraw(previous, ticket, reason="reassigned", actor=actor)
+        state.end_assignment(
+            previous,
+            "cancelled",
+            ticket=ticket,
+            unit=previous_unit,
+            actor=actor,
+            reason="reassigned",
+            data={"reason": "reassigned"},
+        )
         state.set_unit_status(previous_unit, "available", actor=actor, ticket=ticket)
         queue.route_queued_after_commit()
 
@@ -396,21 +412,6 @@ def assign(ticket_id: int, unit_id, *, actor, confirm: bool = False) -> Assignme
     assignment = _offer(ticket, unit, distance, actor=actor, manual=True)
     db.session.commit()
     return assignment
-
-
-def _withdraw(assignment: Assignment, ticket: Ticket, *, reason: str, actor=None) -> None:
-    """End an open offer or assignment as ``cancelled`` (the caller frees or moves the unit)."""
-    assignment.status = "cancelled"
-    assignment.ended_at = clock.now()
-    assignment.end_reason = reason
-    db.session.flush()
-    events.record(
-        "assignment.cancelled",
-        ticket=ticket,
-        unit=assignment.unit_id,
-        actor=actor,
-        data={"assignment_id": assignment.id, "reason": reason, "number": ticket.number},
-    )
 
 
 def sweep() -> dict:

@@ -121,3 +121,35 @@ def finish_ticket(
         actor=actor,
         data={"from": before, "number": ticket.number, **(data or {})},
     )
+
+
+def end_assignment(
+    assignment: Assignment,
+    to: str,
+    *,
+    ticket: Ticket,
+    unit: Unit,
+    actor=None,
+    reason: str | None = None,
+    data: dict | None = None,
+) -> None:
+    """End an offer or assignment as ``to`` (declined, expired, cancelled, completed) with
+    its ``assignment.<to>`` event; the caller frees or moves the unit."""
+    assignment.status = to
+    assignment.ended_at = clock.now()
+    assignment.end_reason = reason
+    # Written now: a new offer to the same unit or ticket may follow in this transaction,
+    # and the partial unique indexes must already see this one closed.
+    db.session.flush()
+    events.record(
+        f"assignment.{to}",
+        ticket=ticket,
+        unit=unit,
+        actor=actor,
+        data={
+            "assignment_id": assignment.id,
+            "callsign": unit.callsign,
+            "number": ticket.number,
+            **(data or {}),
+        },
+    )

@@ -1,19 +1,8 @@
 """End to end through a real Celery worker: intake -> worker -> offer, on both stacks."""
 
-import time
-
 from callcenter.models import Ticket
 from tests.helpers import KEPANJEN, offset, ticket_payload
-
-
-def wait_for(predicate, timeout=20.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
+from tests.system.sim import wait_for
 
 
 def test_a_logged_call_is_offered_to_the_nearest_unit_by_the_worker(client, factory, start_worker):
