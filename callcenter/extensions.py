@@ -96,6 +96,10 @@ def celery_init_app(app: Flask) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # No task may outlive the broker's visibility timeout (3600 s), or it would be
+        # delivered a second time while still running.
+        task_time_limit=300,
+        task_soft_time_limit=240,
         task_publish_retry_policy={
             "max_retries": 2,
             "interval_start": 0,
