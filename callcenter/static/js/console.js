@@ -1,13 +1,14 @@
 // The dispatcher console: intake, the live board, the map and ticket detail on one screen,
 // kept current by the event stream. Plain modules, no build step.
 
+import { clockText } from "./common/format.js";
+import { LiveStream } from "./common/stream.js";
 import { Board } from "./console/board.js";
 import { Detail } from "./console/detail.js";
 import { Intake } from "./console/intake.js";
 import { ConsoleMap } from "./console/map.js";
 import * as store from "./console/store.js";
-import { LiveStream } from "./console/stream.js";
-import { api, clockText, onSessionEnded, page, t } from "./console/util.js";
+import { api, onSessionEnded, page, signedIn, t } from "./console/util.js";
 
 const mapView = new ConsoleMap(document.getElementById("map"), {
   onTicket: (id) => openTicket(id),
@@ -85,7 +86,7 @@ function showState(state) {
   document.body.dataset.stream = state;
 }
 
-const stream = new LiveStream(page.lastEventId, {
+const stream = new LiveStream("/api/v1/events/stream", {
   onEvent(event) {
     board.addActivity(event);
     if (event.ticket_id) store.ticketChanged(event.ticket_id);
@@ -93,16 +94,12 @@ const stream = new LiveStream(page.lastEventId, {
   },
   onPositions: (list) => store.applyPositions(list),
   onState: showState,
-  onResync: () => Promise.allSettled([store.loadTickets(), store.loadUnits()]),
-  async checkSession() {
-    try {
-      await api("GET", "/auth/me");
-      return true;
-    } catch (err) {
-      return err.status === 401 ? false : null;
-    }
+  // After a long gap, reload the lists too (the replay covers it; this is belt and braces).
+  onOpen({ awayMs }) {
+    if (awayMs > 60_000) Promise.allSettled([store.loadTickets(), store.loadUnits()]);
   },
-});
+  checkSession: signedIn,
+}, { lastId: page.lastEventId, retryMs: [1000, 15_000] });
 streamState.addEventListener("click", () => stream.reconnect());
 onSessionEnded(() => {
   stream.stop();
@@ -153,7 +150,6 @@ async function loadRecentActivity() {
 
 // --- start ------------------------------------------------------------------------------------------
 
-showState("connecting");
 stream.start();
 Promise.allSettled([store.loadTickets(), store.loadUnits(), loadRecentActivity()]).then(() => {
   document.body.classList.add("console-ready");

@@ -2,12 +2,14 @@
 // list and the activity feed. Rows are kept per id, so a row that has focus keeps it while
 // the board changes around it; ages and countdowns tick once a second without a re-render.
 
+import { secondsSince } from "../common/clock.js";
+import { h, replaceChildren } from "../common/dom.js";
+import { duration, wib } from "../common/format.js";
 import { describe, tone } from "./events.js";
 import { isAlert, isOverTarget } from "./map.js";
 import { tickets, units } from "./store.js";
 import {
-  OPEN_STATUSES, categoryLabel, duration, formatPoint, h, page, reasonLabel, replaceChildren,
-  secondsSince, statusLabel, t, unitStatusLabel, wib,
+  OPEN_STATUSES, categoryLabel, formatPoint, page, reasonLabel, statusLabel, t, unitStatusLabel,
 } from "./util.js";
 
 // Units on a job first (they belong to tickets on the board), then the free ones.

@@ -3,13 +3,16 @@
 // answers recorded from the radio, edits, cancel and close. Forms are built once per
 // ticket so that a change streaming in never wipes what the dispatcher is typing.
 
+import { secondsSince } from "../common/clock.js";
+import { h, replaceChildren } from "../common/dom.js";
+import { distanceText, duration, wib } from "../common/format.js";
 import { changeLines, describe, tone } from "./events.js";
 import { locationText } from "./board.js";
 import { isOverTarget } from "./map.js";
 import { fetchTicket } from "./store.js";
 import {
-  OPEN_STATUSES, api, categoryLabel, distanceText, duration, etaText, formatPoint, h, page,
-  parsePoint, reasonLabel, replaceChildren, secondsSince, statusLabel, t, unitStatusLabel, wib,
+  OPEN_STATUSES, api, categoryLabel, etaText, formatPoint, page, parsePoint, reasonLabel,
+  statusLabel, t, unitStatusLabel,
 } from "./util.js";
 
 /** Ask the dispatcher to confirm `message`; resolves true for "Confirm". */

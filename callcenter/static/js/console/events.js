@@ -1,9 +1,8 @@
 // Audit events as people read them, for the activity feed and a ticket's timeline.
 
+import { distanceText } from "../common/format.js";
 import { units } from "./store.js";
-import {
-  categoryLabel, distanceText, etaText, page, reasonLabel, statusLabel, t, unitStatusLabel,
-} from "./util.js";
+import { categoryLabel, etaText, page, reasonLabel, statusLabel, t, unitStatusLabel } from "./util.js";
 
 function callsignOf(event) {
   const data = event.data || {};

@@ -4,10 +4,12 @@
 // or wrong-number call in one keystroke. The API's field errors show next to each field,
 // and the form keeps what was typed.
 
+import { randomKey } from "../common/api.js";
+import { h, replaceChildren } from "../common/dom.js";
+import { wib } from "../common/format.js";
 import { applyTicket } from "./store.js";
 import {
-  api, categories, categoryLabel, formatPoint, getSectors, h, page, parsePoint, randomKey,
-  replaceChildren, statusLabel, t, wib,
+  api, categories, categoryLabel, formatPoint, getSectors, page, parsePoint, statusLabel, t,
 } from "./util.js";
 
 const DISPOSITION_KEYS = { KeyI: "prank", KeyD: "silent_call", KeyN: "information", KeyS: "wrong_number" };

@@ -2,9 +2,9 @@
 // Leaflet comes from our own static files. Without a tile server (or when it cannot be
 // reached) the markers show on a plain background, with the Polsek stations for bearings.
 
-import {
-  categoryLabel, getSectors, h, page, secondsSince, statusLabel, t, unitStatusLabel,
-} from "./util.js";
+import { secondsSince } from "../common/clock.js";
+import { h } from "../common/dom.js";
+import { categoryLabel, getSectors, page, statusLabel, t, unitStatusLabel } from "./util.js";
 
 const KEPANJEN = [-8.1306, 112.5722];
 

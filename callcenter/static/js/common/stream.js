@@ -1,0 +1,175 @@
+// The live feed: one EventSource on the API's event stream, for either page.
+//
+// Every audit event has an id; the browser sends the last one it saw as Last-Event-ID when
+// it reconnects on its own, and when this code opens a new connection it asks with
+// ?last_event_id=, so a dropped connection never loses an event. Events already seen are
+// skipped, so a replay is harmless.
+//
+// The state, for the page to show: connecting, live, reconnecting, offline (only with
+// followNetwork), stopped, signed_out.
+
+const ENDED = ["stopped", "signed_out"];
+
+export class LiveStream {
+  /**
+   * @param {string} url the stream's address
+   * @param {object} handlers
+   *   onEvent(event)      each audit event, once
+   *   onPositions(list)   coalesced unit positions (staff streams); without it, not listened to
+   *   onState(state)      the state, at start and whenever it changes
+   *   onOpen({awayMs})    each time a connection opens; awayMs: how long the feed was down
+   *                       (0 the first time): what the page reloads after a gap is its choice
+   *   checkSession()      before opening anew after an error answer: false means signed out
+   * @param {object} options
+   *   lastId         the newest event the page already reflects (0: from when the stream opens)
+   *   retryMs        [first, longest] wait before opening anew after the browser gave up;
+   *                  the wait doubles after each failure
+   *   stallMs        open anew when the browser's own reconnecting has not worked for this
+   *                  long (0: leave it to the browser)
+   *   followNetwork  show "offline" while the device has no network, and open anew at once
+   *                  when the network returns
+   */
+  constructor(url, handlers, options = {}) {
+    const { lastId = 0, retryMs = [1000, 15_000], stallMs = 0, followNetwork = false } = options;
+    this.url = url;
+    this.handlers = handlers;
+    this.lastId = Number(lastId) || 0;
+    this.firstRetryMs = retryMs[0];
+    this.longestRetryMs = retryMs[1];
+    this.retryMs = this.firstRetryMs;
+    this.stallMs = stallMs;
+    this.followNetwork = followNetwork;
+    this.source = null;
+    this.state = "connecting";
+    this.timer = null; // the next attempt, or the check that the browser's own one worked
+    this.lostAt = null; // when the feed went down (Date.now()), while it is down
+  }
+
+  start() {
+    this.handlers.onState?.(this.state);
+    if (this.followNetwork) {
+      window.addEventListener("online", () => {
+        // A stream that broke while offline may wait long before it retries: start it now.
+        if (!ENDED.includes(this.state) && this.state !== "live") this._restart();
+      });
+      window.addEventListener("offline", () => {
+        if (ENDED.includes(this.state)) return;
+        this.lostAt = this.lostAt ?? Date.now();
+        this._setState("offline");
+      });
+    }
+    this._open();
+  }
+
+  /** Drop the connection and open a new one at once (resuming after the last event). */
+  reconnect() {
+    this._close();
+    this._setState("reconnecting");
+    this.lostAt = this.lostAt ?? Date.now();
+    this._open();
+  }
+
+  stop() {
+    this._close();
+    this._setState("stopped");
+  }
+
+  _open() {
+    this._clearTimer();
+    const url = this.lastId ? `${this.url}?last_event_id=${this.lastId}` : this.url;
+    const source = new EventSource(url, { withCredentials: true });
+    this.source = source;
+    source.onopen = () => {
+      if (source !== this.source) return;
+      this._clearTimer();
+      this.retryMs = this.firstRetryMs;
+      const awayMs = this.lostAt === null ? 0 : Date.now() - this.lostAt;
+      this.lostAt = null;
+      this._setState("live");
+      this.handlers.onOpen?.({ awayMs });
+    };
+    source.onmessage = (message) => {
+      if (source !== this.source) return;
+      const id = Number(message.lastEventId);
+      if (id && id <= this.lastId) return; // seen already (a replay)
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (id) this.lastId = id;
+      this.handlers.onEvent(event);
+    };
+    if (this.handlers.onPositions) {
+      source.addEventListener("positions", (message) => {
+        if (source !== this.source) return;
+        try {
+          this.handlers.onPositions(JSON.parse(message.data).units || []);
+        } catch {
+          /* a malformed message is dropped; the next one carries the positions again */
+        }
+      });
+    }
+    source.onerror = () => {
+      if (source !== this.source) return;
+      this.lostAt = this.lostAt ?? Date.now();
+      this._setState(this.followNetwork && !navigator.onLine ? "offline" : "reconnecting");
+      this._clearTimer();
+      if (source.readyState === EventSource.CLOSED) {
+        // The browser gave up (an error answer): open a new connection ourselves, backing off.
+        this.source = null;
+        this._retryIn(this.retryMs);
+        this.retryMs = Math.min(this.retryMs * 2, this.longestRetryMs);
+      } else if (this.stallMs) {
+        // The browser retries by itself, sending Last-Event-ID; if that does not succeed
+        // soon, start afresh.
+        this.timer = setTimeout(() => {
+          if (this.state !== "live" && navigator.onLine) this._restart();
+        }, this.stallMs);
+      }
+    };
+  }
+
+  /** The one place a new attempt is scheduled: after `delayMs`, if still signed in. */
+  _retryIn(delayMs) {
+    this._clearTimer();
+    this.timer = setTimeout(() => this._retry(), delayMs);
+  }
+
+  async _retry() {
+    this.timer = null;
+    const stillSignedIn = await this.handlers.checkSession?.();
+    if (stillSignedIn === false) {
+      this._close();
+      this._setState("signed_out");
+      return;
+    }
+    if (!ENDED.includes(this.state) && !this.source) this._open();
+  }
+
+  /** A new connection without a new state: the page keeps showing why the feed is down. */
+  _restart() {
+    this._close();
+    this._open();
+  }
+
+  _close() {
+    this._clearTimer();
+    if (this.source) {
+      this.source.close();
+      this.source = null;
+    }
+  }
+
+  _clearTimer() {
+    clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  _setState(state) {
+    if (state === this.state) return;
+    this.state = state;
+    this.handlers.onState?.(state);
+  }
+}
