@@ -1,0 +1,56 @@
+// The unit's live stream: it says when to look again. Each time it (re)connects the page
+// loads its job afresh, and while it is down the page looks every 15 s, so that an offer is
+// not missed on a bad mobile network.
+
+import { LiveStream } from "../common/stream.js";
+import { announce } from "./alert.js";
+import { refresh } from "./job.js";
+import { loadJobs } from "./jobs.js";
+import { T, cfg, el, showMessage, signedIn, state } from "./page.js";
+
+// The stream's states as this page names them (data-state and the words in T.conn).
+const SHOWN = { connecting: "connecting", live: "online", reconnecting: "reconnecting", offline: "offline" };
+
+let pollTimer = null;
+let eventRefreshTimer = null;
+
+function setConnection(name) {
+  el.conn.dataset.state = name;
+  el.conn.textContent = T.conn[name];
+  if (name === "online") {
+    clearInterval(pollTimer);
+    pollTimer = null;
+  } else if (!pollTimer) {
+    pollTimer = setInterval(() => refresh(), 15000);
+  }
+}
+
+function onEvent(event) {
+  const data = event.data || {};
+  if (event.type === "assignment.offered") {
+    announce(data.assignment_id);
+    refresh();
+  } else if (event.type === "ticket.updated" && state.ticket && event.ticket_id === state.ticket.id) {
+    showMessage(T.ticketUpdated, "info");
+  }
+  if (event.type.startsWith("assignment.")) loadJobs();
+  clearTimeout(eventRefreshTimer);
+  eventRefreshTimer = setTimeout(refresh, 150);
+}
+
+export const stream = new LiveStream(
+  cfg.api + "/events/stream",
+  {
+    onEvent,
+    onState(name) {
+      if (SHOWN[name]) setConnection(SHOWN[name]); // signed out: the page goes to sign-in
+    },
+    onOpen() {
+      // Whatever happened while the stream was down (or before it first opened).
+      refresh();
+      loadJobs();
+    },
+    checkSession: signedIn,
+  },
+  { retryMs: [2000, 30_000], stallMs: 10_000, followNetwork: true }
+);

@@ -1,0 +1,123 @@
+// Drawing the unit screen from what it knows: own status, the offer with its countdown, the
+// job being worked, or the idle card.
+
+import { now } from "../common/clock.js";
+import { $, $$ } from "../common/dom.js";
+import { duration, km, minutes, wibDayTime } from "../common/format.js";
+import { T, el, field, fmt, label, state } from "./page.js";
+
+const BUSY = ["dispatched", "en_route", "on_scene"]; // statuses that follow the job
+
+export function render() {
+  const unit = state.unit;
+  if (unit) {
+    el.status.textContent = T.unitStatus[unit.status] || unit.status;
+    el.status.dataset.status = unit.status;
+    const busy = BUSY.includes(unit.status);
+    for (const button of $$("[data-set-status]")) {
+      const pressed = button.dataset.setStatus === unit.status;
+      button.setAttribute("aria-pressed", String(pressed));
+      button.disabled = busy || state.busy;
+    }
+    el.statusHint.hidden = !(busy || unit.status_reason === "offer_expired");
+    el.statusHint.textContent = busy ? T.busyStatus : T.unavailableExpired;
+  }
+  const a = state.assignment;
+  const offered = a && a.status === "offered";
+  const working = a && a.status === "accepted";
+  el.offer.hidden = !offered;
+  el.job.hidden = !working;
+  el.idle.hidden = Boolean(a);
+  if (!a && unit) {
+    field(el.idle, "idle-text").textContent =
+      unit.status === "available" ? T.idleAvailable : T.idleNotAvailable;
+  }
+  if (offered) {
+    fillTicket(el.offer, state.ticket, a);
+    tick();
+  } else {
+    el.declineForm.hidden = true;
+    field(el.offer, "answer").hidden = false;
+  }
+  if (working) {
+    renderJob(state.ticket);
+  } else {
+    el.clearForm.hidden = true;
+  }
+  $('[data-field="steps"]', el.job).hidden = working && !el.clearForm.hidden;
+  el.accept.disabled = el.decline.disabled = state.busy;
+  for (const button of $$("[data-step], .mdt-reason, [data-testid=clear-submit]")) {
+    button.disabled = state.busy;
+  }
+}
+
+/** The offer's countdown, by the server's clock; called often. */
+export function tick() {
+  const a = state.assignment;
+  if (!a || a.status !== "offered") return;
+  const left = Math.max(0, Math.ceil((Date.parse(a.deadline_at) - now()) / 1000));
+  el.countdown.textContent = left > 0 ? duration(left) : T.offerTimeUp;
+  el.countdown.dataset.urgent = String(left <= 10);
+  el.countdown.dataset.left = String(left);
+}
+
+function fillTicket(root, ticket, assignment) {
+  const priority = field(root, "priority");
+  priority.textContent = T.priority[String(ticket.priority)] || `P${ticket.priority}`;
+  priority.dataset.priority = ticket.priority;
+  field(root, "category").textContent = label(ticket.category_label) || ticket.category;
+  const location = ticket.location || {};
+  field(root, "address").textContent = location.address || T.noAddress;
+  field(root, "summary").textContent = ticket.summary || "";
+  field(root, "meta").textContent = `${ticket.number} · ${wibDayTime(ticket.created_at)}`;
+  const distance = field(root, "distance");
+  if (distance) {
+    const away = assignment.distance_m == null ? null : km(assignment.distance_m);
+    const min = assignment.eta_s ? minutes(assignment.eta_s) : null;
+    distance.textContent =
+      away == null
+        ? ""
+        : min
+          ? fmt(T.distance, { km: away, min })
+          : fmt(T.distanceOnly, { km: away });
+  }
+}
+
+function renderJob(ticket) {
+  fillTicket(el.job, ticket, state.assignment);
+  field(el.job, "number").textContent = ticket.number;
+  field(el.job, "step").textContent = T.jobStep[ticket.status] || ticket.status;
+  el.job.dataset.step = ticket.status;
+  const location = ticket.location || {};
+  const geo = $('[data-testid="nav-geo"]', el.job);
+  const route = $('[data-testid="nav-route"]', el.job);
+  const map = $('[data-testid="nav-map"]', el.job);
+  if (location.lat != null) {
+    const ll = `${location.lat},${location.lon}`;
+    const name = encodeURIComponent(location.address || ticket.number);
+    geo.href = `geo:${ll}?q=${ll}(${name})`; // the phone's own navigation app
+    route.href = `https://www.google.com/maps/dir/?api=1&destination=${ll}&travelmode=driving`;
+    map.href =
+      `https://www.openstreetmap.org/?mlat=${location.lat}&mlon=${location.lon}` +
+      `#map=17/${location.lat}/${location.lon}`;
+    geo.hidden = route.hidden = map.hidden = false;
+  } else {
+    geo.hidden = route.hidden = map.hidden = true;
+  }
+  const call = $('[data-testid="call-caller"]', el.job);
+  const caller = ticket.caller || {};
+  call.hidden = !caller.phone;
+  if (caller.phone) call.href = `tel:${caller.phone}`;
+  field(el.job, "caller").textContent = caller.phone
+    ? `${T.caller}: ${[caller.name, caller.phone_display || caller.phone].filter(Boolean).join(" · ")}`
+    : T.callerUnknown;
+  const next = { acknowledged: "en_route", en_route: "on_scene", on_scene: "cleared" }[ticket.status];
+  for (const button of $$("[data-step]", el.job)) {
+    const step = button.dataset.step;
+    const done =
+      (step === "en_route" && ticket.status !== "acknowledged") ||
+      (step === "on_scene" && ticket.status === "on_scene");
+    button.hidden = done;
+    button.classList.toggle("mdt-primary", step === next);
+  }
+}
