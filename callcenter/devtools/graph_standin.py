@@ -270,7 +270,8 @@ class GraphStandIn:
             "X-Hub-Signature-256": wa_payloads.sign(body, self.app_secret or ""),
         }
         try:
-            return httpx.post(self.webhook_url, content=body, headers=headers, timeout=10).status_code
+            response = httpx.post(self.webhook_url, content=body, headers=headers, timeout=10)
+            return response.status_code
         except httpx.HTTPError as exc:
             log.warning("stand-in could not reach the webhook: %s", exc)
             return 0
