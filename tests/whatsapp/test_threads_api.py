@@ -109,7 +109,7 @@ def test_replies_free_text_and_quick_replies(wa, client, factory):
     wa.text("ada maling")
     thread_id = _thread(wa).id
     quick = client.get("/api/v1/wa/quick-replies", headers=headers).get_json()
-    assert [q["text"] for q in quick][0] == "Laporan diterima."
+    assert quick[0]["text"] == "Laporan diterima."
     assert {q["code"] for q in quick} == {"received", "share_location", "en_route", "are_you_safe"}
 
     sent = client.post(

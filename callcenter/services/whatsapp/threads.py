@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ...extensions import db
 from ...models import IdempotencyKey, Ticket, User, WaMessage, WaThread
 from ...models.ticket import OPEN_STATUSES
-from .. import catalog, clock, events, intake, lifecycle
+from .. import catalog, clock, events, intake, lifecycle, sql
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..validation import Errors, optional_text, unknown_fields
 
@@ -33,6 +33,16 @@ def window_open(thread: WaThread, now: datetime | None = None) -> bool:
 
 def record(type_: str, thread: WaThread, *, actor=None, data: dict | None = None) -> None:
     """A ``wa.*`` event about ``thread``, on its ticket's timeline when it has one."""
+    if thread.ticket_id is not None and sql.is_postgresql():
+        # The event row's foreign key share-locks the ticket when it is written, which is
+        # after the commit-order lock (services/events.py). A routing transaction holding
+        # the ticket and waiting for that lock would deadlock with us: take the share lock
+        # now, before it.
+        db.session.execute(
+            db.select(Ticket.id)
+            .where(Ticket.id == thread.ticket_id)
+            .with_for_update(key_share=True)
+        )
     events.record(
         type_,
         ticket=thread.ticket_id,
