@@ -110,11 +110,26 @@ class Simulator:
             )
 
 
+def _wait_for_app(app_url: str, timeout: float = 60.0) -> None:
+    """Wait until the app answers (it may still be starting beside us)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(app_url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(1)
+    click.echo(f"{app_url} does not answer yet; sending anyway")
+
+
 def run(*, app_url, secret, token, phone_id, port, interval, count) -> None:
     simulator = Simulator(app_url=app_url, secret=secret, token=token, phone_id=phone_id, port=port)
     url = simulator.standin.start()
     click.echo(f"Graph API stand-in at {url} (the app's CALLCENTER_WA_GRAPH_URL)")
     click.echo(f"reporters write to {simulator.standin.webhook_url} every {interval:g} s")
+    _wait_for_app(app_url)
     played = 0
     try:
         while not count or played < count:
