@@ -1,4 +1,5 @@
-"""Command-line tasks: ``create-user``, ``seed-demo``, ``simulate-units``."""
+"""Command-line tasks: ``create-user``, ``seed-demo``, ``simulate-units``,
+``simulate-whatsapp``, ``rebuild-index``."""
 
 from __future__ import annotations
 
@@ -75,6 +76,40 @@ def simulate_units(interval, no_answer, leave_alone):
         time.sleep(interval)
 
 
+@click.command("simulate-whatsapp")
+@click.option("--app-url", default="http://127.0.0.1:5000", help="Where the app listens.")
+@click.option("--graph-port", default=5055, help="Port of the Graph API stand-in.")
+@click.option("--interval", default=45.0, help="Seconds between new reporters.")
+@click.option("--count", default=0, help="Reporters to play; 0: until stopped.")
+def simulate_whatsapp(app_url, graph_port, interval, count):
+    """Play WhatsApp reporters (signed webhook deliveries to the running app) and run a
+    stand-in for the Graph API at http://127.0.0.1:PORT/v23.0; the web server and the
+    worker need CALLCENTER_WA_GRAPH_URL set to that and the same CALLCENTER_WA_* values."""
+    from .devtools import wa_simulator
+
+    cfg = current_app.config
+    missing = [
+        name
+        for name in (
+            "CALLCENTER_WA_APP_SECRET",
+            "CALLCENTER_WA_ACCESS_TOKEN",
+            "CALLCENTER_WA_PHONE_NUMBER_ID",
+        )
+        if not cfg[name]
+    ]
+    if missing:
+        raise click.ClickException(f"set {', '.join(missing)} (the same values as the app's)")
+    wa_simulator.run(
+        app_url=app_url,
+        secret=cfg["CALLCENTER_WA_APP_SECRET"],
+        token=cfg["CALLCENTER_WA_ACCESS_TOKEN"],
+        phone_id=cfg["CALLCENTER_WA_PHONE_NUMBER_ID"],
+        port=graph_port,
+        interval=interval,
+        count=count,
+    )
+
+
 @click.command("rebuild-index")
 def rebuild_index():
     """Rebuild the Redis GEO index of available units from the database."""
@@ -87,5 +122,5 @@ def rebuild_index():
 
 
 def init_app(app) -> None:
-    for command in (create_user, seed_demo, simulate_units, rebuild_index):
+    for command in (create_user, seed_demo, simulate_units, simulate_whatsapp, rebuild_index):
         app.cli.add_command(command)

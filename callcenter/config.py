@@ -62,6 +62,34 @@ class Defaults:
     CALLCENTER_BROKER_URL = ""  # empty: REDIS_URL, or the SQLite broker file
     CALLCENTER_RESULT_BACKEND = ""  # empty: no results are stored (only benchmarks read any)
 
+    # WhatsApp Center (Cloud API). Without an app secret every webhook delivery is refused.
+    CALLCENTER_WA_VERIFY_TOKEN = ""  # the webhook's verify token, as typed in Meta's app dashboard
+    CALLCENTER_WA_APP_SECRET = ""  # the app secret: deliveries are signed with it
+    CALLCENTER_WA_ACCESS_TOKEN = ""  # a system user's token for the Graph API
+    CALLCENTER_WA_PHONE_NUMBER_ID = ""  # the business number's id (not the number itself)
+    CALLCENTER_WA_GRAPH_URL = "https://graph.facebook.com/v23.0"
+    CALLCENTER_WA_HTTP_TIMEOUT_S = 10.0
+    CALLCENTER_WA_MAX_BODY = 3 * 1024 * 1024  # Meta's largest webhook payload
+    CALLCENTER_WA_MEDIA_MAX_BYTES = 16 * 1024 * 1024
+    CALLCENTER_WA_MEDIA_TYPES = (
+        "image/jpeg,image/png,image/webp,audio/ogg,audio/mpeg,audio/aac,audio/mp4,audio/amr,"
+        "video/mp4,video/3gpp,application/pdf"
+    )
+    CALLCENTER_WA_MEDIA_DIR = ""  # empty: wa-media/ in the instance folder (shared by all hosts)
+    CALLCENTER_WA_IDLE_CLOSE_H = 24.0  # a thread with nothing waiting closes after this
+    CALLCENTER_WA_FLOOD_PER_MIN = 20  # messages from one number per minute before the flag
+    CALLCENTER_WA_SEND_ATTEMPTS = 5  # Graph API attempts (timeouts, 5xx) before "failed"
+    CALLCENTER_WA_RETRY_BASE_S = 2.0  # backoff: base, 2 x base, 4 x base, ...
+    CALLCENTER_WA_SWEEP_S = 2.0  # automatic updates, retries due, idle threads
+    # Outside the 24-hour window only an approved template may be sent; its one body
+    # parameter carries the text.
+    CALLCENTER_WA_TEMPLATE_NAME = ""
+    CALLCENTER_WA_TEMPLATE_LANG = "id"
+    CALLCENTER_WA_CENTER_NAME = "Call Center 110"  # how automatic updates sign
+    CALLCENTER_WA_AUTO_ACK = True  # answer the first message (and give the ticket number)
+    CALLCENTER_WA_AUTO_EN_ROUTE = True  # "petugas menuju lokasi" when a unit accepts
+    CALLCENTER_WA_AUTO_CLOSED = True  # "laporan selesai" when the ticket closes
+
     # Map tiles for the console; empty shows markers on a plain background.
     CALLCENTER_TILE_URL = ""
     CALLCENTER_TILE_ATTRIBUTION = ""

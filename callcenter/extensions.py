@@ -115,6 +115,13 @@ def celery_init_app(app: Flask) -> Celery:
                 # A sweep that waited longer than its interval is replaced by the next one.
                 "options": {"expires": float(cfg["CALLCENTER_SWEEP_INTERVAL_S"]) * 2},
             },
+            # WhatsApp: automatic updates to reporters, sends and media fetches due for
+            # another attempt, idle threads. Like the sweep, a late one is replaced.
+            "wa-sweep": {
+                "task": "callcenter.tasks.wa_sweep",
+                "schedule": float(cfg["CALLCENTER_WA_SWEEP_S"]),
+                "options": {"expires": float(cfg["CALLCENTER_WA_SWEEP_S"]) * 2},
+            },
         },
     )
     celery_app.set_default()

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from .extensions import db
 from .services import locator, routing
+from .services.whatsapp import media, outbox, reactions
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,43 @@ def sweep() -> dict:
         report = routing.sweep()
         if any(report.values()):
             log.info("sweep: %s", report)
+        return report
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="callcenter.tasks.wa_send", **_RETRY)
+def wa_send(message_id: int) -> str:
+    """Send one message to a WhatsApp reporter (retries are due times in the database)."""
+    try:
+        return outbox.send(message_id)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="callcenter.tasks.wa_fetch_media", **_RETRY)
+def wa_fetch_media(message_id: int) -> str:
+    try:
+        return media.fetch(message_id)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="callcenter.tasks.wa_react", **_RETRY)
+def wa_react() -> int:
+    """Automatic updates to WhatsApp reporters for the events since the last pass."""
+    try:
+        return reactions.react()
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="callcenter.tasks.wa_sweep", **_RETRY)
+def wa_sweep() -> dict:
+    try:
+        report = reactions.sweep()
+        if any(report.values()):
+            log.info("whatsapp sweep: %s", report)
         return report
     finally:
         db.session.remove()

@@ -2,7 +2,8 @@
 # Run the whole system on the embedded default (SQLite, no servers): install, migrate,
 # seed the demo data, start the Celery worker (with beat) and the web server.
 # Environment: PORT (default 5000), HOST (default 127.0.0.1), DEMO_UNITS=0 to keep the
-# simulated patrol units still; any CALLCENTER_* setting.
+# simulated patrol units still, DEMO_WHATSAPP=0 for no simulated WhatsApp reporters (they
+# run only while no CALLCENTER_WA_APP_SECRET is set); any CALLCENTER_* setting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,17 @@ fi
 host=${HOST:-127.0.0.1}
 port=${PORT:-5000}
 
+demo_whatsapp=0
+if [ "${DEMO_WHATSAPP:-1}" = 1 ] && [ -z "${CALLCENTER_WA_APP_SECRET:-}" ]; then
+    # No WhatsApp Business number: simulated reporters and a stand-in for the Graph API.
+    demo_whatsapp=1
+    export CALLCENTER_WA_APP_SECRET=demo-whatsapp-secret
+    export CALLCENTER_WA_ACCESS_TOKEN=demo-whatsapp-token
+    export CALLCENTER_WA_PHONE_NUMBER_ID=110110110
+    export CALLCENTER_WA_VERIFY_TOKEN=demo-verify
+    export CALLCENTER_WA_GRAPH_URL="http://127.0.0.1:${WA_GRAPH_PORT:-5055}/v23.0"
+fi
+
 .venv/bin/flask --app wsgi db upgrade
 .venv/bin/flask --app wsgi seed-demo
 
@@ -26,6 +38,11 @@ pids="$worker"
 if [ "${DEMO_UNITS:-1}" = 1 ]; then
     # The demo's patrol units report positions and answer offers, except KPJ-1 (user "unit").
     .venv/bin/flask --app wsgi simulate-units > instance/simulator.log 2>&1 &
+    pids="$pids $!"
+fi
+if [ "$demo_whatsapp" = 1 ]; then
+    .venv/bin/flask --app wsgi simulate-whatsapp --app-url "http://$host:$port" \
+        --graph-port "${WA_GRAPH_PORT:-5055}" > instance/whatsapp.log 2>&1 &
     pids="$pids $!"
 fi
 trap 'kill $pids 2>/dev/null; wait $pids 2>/dev/null' EXIT INT TERM
@@ -39,7 +56,8 @@ cat <<INFO
     admin        administration
     unit         the patrol unit screen (MDT) of KPJ-1; every unit has one, e.g. sgs-1
   The other demo units are simulated: they move, accept or decline, drive and clear.
-  Logs: instance/worker.log, instance/simulator.log. Stop with Ctrl-C.
+  Simulated WhatsApp reporters write in (unless a real number is configured).
+  Logs: instance/worker.log, instance/simulator.log, instance/whatsapp.log. Stop with Ctrl-C.
 
 INFO
 .venv/bin/gunicorn --config gunicorn.conf.py --bind "$host:$port" wsgi:app

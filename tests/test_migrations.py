@@ -23,6 +23,10 @@ EXPECTED = {
     "idempotency_keys",
     "assignments",
     "events",
+    "wa_threads",
+    "wa_messages",
+    "wa_statuses",
+    "wa_cursors",
 }
 
 

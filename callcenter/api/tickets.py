@@ -9,7 +9,8 @@ from flask_login import current_user
 from ..auth.decorators import roles_required
 from ..services import accounts, catalog, events, intake, lifecycle, phones, routing, tickets
 from ..services.errors import ValidationError
-from . import bp, json_body, page_args, serialize
+from ..services.whatsapp import threads as wa_threads
+from . import bp, json_body, page_args, serialize, serialize_wa
 
 STAFF = ("dispatcher", "supervisor", "admin")
 
@@ -56,6 +57,7 @@ def get_ticket(ticket_id: int):
     rows = events.for_ticket(ticket.id)
     users = accounts.users_by_id(e.actor_id for e in rows)
     body["timeline"] = serialize.timeline(rows, users)
+    body["whatsapp"] = serialize_wa.ticket_story(wa_threads.ticket_story(ticket.id))
     return jsonify(body)
 
 

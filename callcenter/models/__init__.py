@@ -5,6 +5,7 @@ from .event import Event
 from .ticket import IdempotencyKey, Ticket, TicketCounter
 from .unit import Sector, Unit, UnitPosition
 from .user import ApiToken, SignInThrottle, User
+from .whatsapp import WaCursor, WaMessage, WaStatus, WaThread
 
 __all__ = [
     "ApiToken",
@@ -18,4 +19,8 @@ __all__ = [
     "Unit",
     "UnitPosition",
     "User",
+    "WaCursor",
+    "WaMessage",
+    "WaStatus",
+    "WaThread",
 ]

@@ -41,6 +41,17 @@ ENDPOINTS = [
     ("POST", "/api/v1/assignments/999/decline", {}, ("unit", "dispatcher", "supervisor")),
     ("POST", "/api/v1/assignments/999/progress", {}, ("unit", "dispatcher", "supervisor")),
     ("GET", "/api/v1/events", None, ROLES),
+    ("GET", "/api/v1/wa/threads", None, ("dispatcher", "supervisor", "admin")),
+    ("GET", "/api/v1/wa/threads/999", None, ("dispatcher", "supervisor", "admin")),
+    ("POST", "/api/v1/wa/threads/999/claim", {}, ("dispatcher", "supervisor")),
+    ("POST", "/api/v1/wa/threads/999/release", {}, ("dispatcher", "supervisor")),
+    ("POST", "/api/v1/wa/threads/999/read", {}, ("dispatcher", "supervisor")),
+    ("POST", "/api/v1/wa/threads/999/messages", {}, ("dispatcher", "supervisor")),
+    ("POST", "/api/v1/wa/threads/999/close", {}, ("dispatcher", "supervisor")),
+    ("POST", "/api/v1/wa/threads/999/ticket", {}, ("dispatcher", "supervisor")),
+    ("POST", "/api/v1/wa/threads/999/location", {}, ("dispatcher", "supervisor")),
+    ("GET", "/api/v1/wa/quick-replies", None, ("dispatcher", "supervisor", "admin")),
+    ("GET", "/api/v1/wa/media/999", None, ("dispatcher", "supervisor", "admin")),
 ]
 
 

@@ -1,0 +1,1 @@
+"""Tools for running the system without outside services (the demo, the simulators, tests)."""
