@@ -27,6 +27,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_ID = secrets.token_hex(4)
 TABLES = (
     "events",
+    "emergencies",
     "idempotency_keys",
     "assignments",
     "unit_positions",
@@ -148,6 +149,14 @@ def reset_state(app) -> None:
 def _clean(request):
     if "app" in request.fixturenames:
         reset_state(request.getfixturevalue("app"))
+
+
+@pytest.fixture
+def production_stack(app):
+    """The app on PostgreSQL and Redis, for tests about that stack only."""
+    if not app.config["REDIS_URL"]:
+        pytest.skip("runs on the production stack (PostgreSQL + Redis)")
+    return app
 
 
 @pytest.fixture

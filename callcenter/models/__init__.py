@@ -1,6 +1,7 @@
 """The models, one module per aggregate."""
 
 from .assignment import Assignment
+from .emergency import Emergency
 from .event import Event
 from .ticket import IdempotencyKey, Ticket, TicketCounter
 from .unit import Sector, Unit, UnitPosition
@@ -9,6 +10,7 @@ from .user import ApiToken, SignInThrottle, User
 __all__ = [
     "ApiToken",
     "Assignment",
+    "Emergency",
     "Event",
     "IdempotencyKey",
     "Sector",
