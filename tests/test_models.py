@@ -162,9 +162,7 @@ def test_units_needed_out_of_range_is_refused(app, value):
 
 def test_one_open_emergency_per_unit(app, units):
     a = units[0]
-    insert = (
-        "INSERT INTO emergencies (ticket_id, unit_id, raised_at) VALUES (:t, :u, :now)"
-    )
+    insert = "INSERT INTO emergencies (ticket_id, unit_id, raised_at) VALUES (:t, :u, :now)"
     with app.app_context():
         t1, t2, t3 = (add_ticket(f"110-T-5{i}") for i in range(3))
         sql(insert, t=t1, u=a, now=NOW)
