@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth.decorators import roles_required
-from ..services import accounts, catalog, events, intake, lifecycle, phones, routing, tickets
+from ..services import accounts, catalog, events, intake, lifecycle, manual, phones, tickets
 from ..services.errors import ValidationError
 from . import bp, json_body, page_args, serialize
 
@@ -80,7 +80,7 @@ def assign(ticket_id: int):
         raise ValidationError(
             _l("Unknown field."), fields={k: _l("Unknown field.") for k in unknown}
         )
-    assignment = routing.assign(
+    assignment = manual.assign(
         ticket_id, data.get("unit_id"), actor=current_user, confirm=data.get("confirm") is True
     )
     ticket = tickets.get(ticket_id)
@@ -90,7 +90,7 @@ def assign(ticket_id: int):
 @bp.get("/tickets/<int:ticket_id>/suggestions")
 @roles_required(*STAFF)
 def suggestions(ticket_id: int):
-    return jsonify(routing.suggest_units(ticket_id))
+    return jsonify(manual.suggest_units(ticket_id))
 
 
 @bp.post("/tickets/<int:ticket_id>/cancel")
