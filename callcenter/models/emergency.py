@@ -29,6 +29,8 @@ class Emergency(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     # The alarm: raised by a press (again by a press after it was acknowledged).
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the position the ticket shows was measured (its age is shown with the alarm).
+    located_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Ended with its ticket: by the unit itself, or a dispatcher closing or cancelling it.

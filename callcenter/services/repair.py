@@ -10,16 +10,16 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import Assignment, Ticket
-from ..models.ticket import ROUTABLE_STATUSES
+from ..models.ticket import OPEN_STATUSES
 from . import bus, clock, lifecycle, locator, routing, state
 
 
 def sweep() -> dict:
     """Repair what a lost message or a crash left behind; every step is safe to run twice.
 
-    Expires offers past their deadline, escalates priority 1-2 tickets that waited too long,
-    routes tickets stuck in ``new`` and queued tickets while a unit is free, and keeps the
-    live index in step with the database.
+    Expires offers past their deadline, escalates priority 1-2 tickets with a slot that
+    waited too long for a unit, routes tickets stuck in ``new`` and tickets with a waiting
+    slot while a unit is free, and keeps the live index in step with the database.
     """
     cfg = current_app.config
     now = clock.now()
@@ -40,10 +40,10 @@ def sweep() -> dict:
     late = list(
         db.session.scalars(
             db.select(Ticket.id).where(
-                Ticket.status.in_(ROUTABLE_STATUSES),
+                Ticket.waiting_since <= limit,
+                Ticket.status.in_(OPEN_STATUSES),
                 Ticket.priority <= 2,
                 Ticket.escalated_at.is_(None),
-                Ticket.status_changed_at <= limit,
             )
         )
     )
@@ -52,8 +52,9 @@ def sweep() -> dict:
         ticket = state.lock_ticket(ticket_id)
         if (
             ticket is not None
-            and ticket.status in ROUTABLE_STATUSES
-            and ticket.status_changed_at <= limit
+            and ticket.status in OPEN_STATUSES
+            and ticket.waiting_since is not None
+            and ticket.waiting_since <= limit
         ):
             report["escalated"] += int(routing.escalate(ticket, "queued_too_long"))
         db.session.commit()
@@ -62,8 +63,16 @@ def sweep() -> dict:
     stuck_new = db.session.scalar(
         db.select(db.exists().where(Ticket.status == "new", Ticket.created_at <= stuck))
     )
-    queued = db.session.scalar(db.select(db.exists().where(Ticket.status == "queued")))
-    if stuck_new or (queued and routing.any_unit_free()):
+    waiting = db.session.scalar(
+        db.select(
+            db.exists().where(
+                Ticket.waiting_since.is_not(None),
+                Ticket.status.in_(OPEN_STATUSES),
+                Ticket.status != "new",
+            )
+        )
+    )
+    if stuck_new or (waiting and routing.any_unit_free()):
         db.session.rollback()
         report["routed"] = routing.route_queued().get("offered", 0)
     db.session.rollback()

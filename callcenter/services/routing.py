@@ -1,10 +1,15 @@
-"""Automatic routing: offer each waiting ticket to the nearest free unit, exactly once.
+"""Automatic routing: fill each ticket's open slots with the nearest free units.
 
-One ticket is routed in one transaction: lock the ticket, pick the nearest available unit
-with a fresh position that has not declined or let this ticket expire, claim it with a
-conditional update (so two workers can never claim one unit), write the offer with its
-deadline and the events, commit. The partial unique indexes on assignments back this up:
-the database itself refuses a second open offer for a ticket or a unit.
+One ticket is routed in one transaction: lock the ticket and its active assignments, and
+while a slot is open, pick the nearest available unit with a fresh position that is not on
+the ticket and has not left it (declined, let the offer expire, released, cleared), claim it
+with a conditional update (so two workers can never claim one unit) and write the offer with
+its slot, its deadline and the events; then commit. The database backs this up: it refuses a
+second active assignment of a unit, the same unit twice on a ticket, and a ticket holding
+more active assignments than it needs (models/assignment.py).
+
+Escalation is per slot: a slot that ``CALLCENTER_MAX_OFFERS`` units declined or let expire
+is left to the dispatcher (the ticket is escalated, its other slots are still routed).
 """
 
 from __future__ import annotations
@@ -18,12 +23,12 @@ from werkzeug.utils import import_string
 
 from ..extensions import db
 from ..models import Assignment, Ticket, Unit
-from ..models.ticket import ROUTABLE_STATUSES
-from . import clock, events, locator, state
+from ..models.ticket import OPEN_STATUSES
+from . import clock, events, locator, slots, state
 
 log = logging.getLogger(__name__)
-
-FAILED_OFFER_STATUSES = ("declined", "expired")
+# Searches for more candidates when others won the claim race.
+CLAIM_ROUNDS = 3
 
 
 @cache
@@ -41,18 +46,7 @@ def fresh_after():
     return clock.now() - timedelta(seconds=current_app.config["CALLCENTER_POSITION_MAX_AGE_S"])
 
 
-def failed_units(ticket_id: int) -> set[int]:
-    return set(
-        db.session.scalars(
-            db.select(Assignment.unit_id).where(
-                Assignment.ticket_id == ticket_id,
-                Assignment.status.in_(FAILED_OFFER_STATUSES),
-            )
-        )
-    )
-
-
-def _claim(unit_id: int, cutoff) -> bool:
+def _claim(unit_id: int, cutoff, ticket: Ticket) -> Unit | None:
     """Make an available unit ``dispatched``, only if it still is available and fresh."""
     result = db.session.execute(
         db.update(Unit)
@@ -60,17 +54,38 @@ def _claim(unit_id: int, cutoff) -> bool:
         .values(status="dispatched", status_reason=None, status_changed_at=clock.now())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return None
+    unit = db.session.get(Unit, unit_id, populate_existing=True)
+    events.record(
+        "unit.status_changed",
+        unit=unit,
+        ticket=ticket,
+        data={"from": "available", "to": "dispatched", "reason": None, "callsign": unit.callsign},
+    )
+    locator.unit_changed(unit.id, "dispatched", unit.lat, unit.lon)
+    return unit
 
 
 def offer(
-    ticket: Ticket, unit: Unit, distance_m: float | None, *, actor=None, manual: bool = False
+    ticket: Ticket,
+    unit: Unit,
+    distance_m: float | None,
+    slot: int,
+    *,
+    actor=None,
+    manual: bool = False,
 ) -> Assignment:
+    """Write an offer of ``ticket`` to ``unit`` in ``slot``, with its deadline and event.
+
+    The caller holds the ticket's lock, has made the unit ``dispatched`` and then sets the
+    ticket's status (``slots.follow_units``)."""
     cfg = current_app.config
     now = clock.now()
     assignment = Assignment(
         ticket_id=ticket.id,
         unit_id=unit.id,
+        slot=slot,
         status="offered",
         manual=manual,
         offered_at=now,
@@ -92,18 +107,13 @@ def offer(
             "assignment_id": assignment.id,
             "callsign": unit.callsign,
             "number": ticket.number,
+            "slot": slot,
+            "units_needed": ticket.units_needed,
             "deadline_at": assignment.deadline_at.isoformat(),
             "distance_m": round(distance_m) if distance_m is not None else None,
             "eta_s": assignment.eta_s,
             "manual": manual,
         },
-    )
-    state.set_ticket_status(
-        ticket,
-        "dispatched",
-        actor=actor,
-        unit=unit,
-        data={"assignment_id": assignment.id, "callsign": unit.callsign},
     )
     return assignment
 
@@ -124,51 +134,64 @@ def escalate(ticket: Ticket, reason: str, *, actor=None) -> bool:
 
 
 def route_locked(ticket: Ticket) -> str:
-    """Route a ticket whose row this transaction holds locked; does not commit.
-
-    Returns ``offered``, ``queued``, ``escalated`` or ``skipped``.
-    """
+    """Fill the open slots of a ticket whose row this transaction holds locked; does not
+    commit. Returns ``offered`` (at least one offer made), ``queued`` (a slot still waits),
+    ``escalated`` (a slot reached the failed-offer limit just now) or ``skipped``."""
     cfg = current_app.config
-    if ticket.status not in ROUTABLE_STATUSES or ticket.lat is None:
+    if ticket.status not in OPEN_STATUSES or ticket.lat is None:
         return "skipped"
-    if ticket.escalation_reason == "max_offers":
-        return "skipped"  # waits for the dispatcher
-    if state.active_assignment(ticket_id=ticket.id) is not None:
+    crew = slots.crew_of(ticket, lock=True)
+    need = crew.to_fill
+    if need == 0:
+        if ticket.waiting_since is not None:
+            slots.follow_units(ticket, crew)
         return "skipped"
-    failed = failed_units(ticket.id)
-    if len(failed) >= cfg["CALLCENTER_MAX_OFFERS"]:
-        escalate(ticket, "max_offers")
-        state.set_ticket_status(ticket, "queued", reason="max_offers")
-        return "escalated"
+
+    failures = slots.failures_by_slot(ticket.id)
+    limit = cfg["CALLCENTER_MAX_OFFERS"]
+    open_slots = [n for n in crew.free_slots() if failures[n] < limit][:need]
+    blocked = len(open_slots) < need
+    escalated = blocked and escalate(ticket, "max_offers")
 
     cutoff = fresh_after()
     radius_m = cfg["CALLCENTER_SEARCH_RADIUS_KM"] * 1000
-    candidates = locator.nearest_available(
-        ticket.lat, ticket.lon, radius_m=radius_m, fresh_after=cutoff, exclude=failed, limit=5
-    )
-    for candidate in candidates:
-        if _claim(candidate.unit_id, cutoff):
-            unit = db.session.get(Unit, candidate.unit_id, populate_existing=True)
-            events.record(
-                "unit.status_changed",
-                unit=unit,
-                ticket=ticket,
-                data={
-                    "from": "available",
-                    "to": "dispatched",
-                    "reason": None,
-                    "callsign": unit.callsign,
-                },
-            )
-            locator.unit_changed(unit.id, "dispatched", unit.lat, unit.lon)
-            offer(ticket, unit, candidate.distance_m)
-            return "offered"
+    excluded = slots.ineligible_units(ticket) | crew.unit_ids()
+    tried: set[int] = set()
+    offered, last = 0, None
+    for _ in range(CLAIM_ROUNDS):
+        wanted = len(open_slots) - offered
+        if wanted == 0:
+            break
+        candidates = locator.nearest_available(
+            ticket.lat,
+            ticket.lon,
+            radius_m=radius_m,
+            fresh_after=cutoff,
+            exclude=excluded | tried,
+            limit=wanted + 4,
+        )
+        if not candidates:
+            break
+        for candidate in candidates:
+            if offered == len(open_slots):
+                break
+            tried.add(candidate.unit_id)
+            unit = _claim(candidate.unit_id, cutoff, ticket)
+            if unit is not None:
+                crew.active.append(offer(ticket, unit, candidate.distance_m, open_slots[offered]))
+                offered, last = offered + 1, unit
 
-    reason = locator.queue_reason(
-        ticket.lat, ticket.lon, radius_m=radius_m, fresh_after=cutoff, exclude=failed
-    )
-    state.set_ticket_status(ticket, "queued", reason=reason)
-    return "queued"
+    reason = None
+    if offered < len(open_slots):
+        reason = locator.queue_reason(
+            ticket.lat, ticket.lon, radius_m=radius_m, fresh_after=cutoff, exclude=excluded
+        )
+    elif blocked:
+        reason = "max_offers"
+    slots.follow_units(ticket, crew, reason=reason, unit=last)
+    if offered:
+        return "offered"
+    return "escalated" if escalated else "queued"
 
 
 def route_ticket(ticket_id: int) -> str:
@@ -183,17 +206,16 @@ def route_ticket(ticket_id: int) -> str:
 
 
 def waiting_tickets(limit: int = 200) -> list[tuple[int, str]]:
-    """``(id, status)`` of tickets waiting for a unit, highest priority first, then oldest."""
+    """``(id, status)`` of open tickets with a slot waiting for a unit, highest priority
+    first, then oldest."""
     return [
         (row.id, row.status)
         for row in db.session.execute(
             db.select(Ticket.id, Ticket.status)
             .where(
-                Ticket.status.in_(ROUTABLE_STATUSES),
+                Ticket.waiting_since.is_not(None),
+                Ticket.status.in_(OPEN_STATUSES),
                 Ticket.lat.is_not(None),
-                db.or_(
-                    Ticket.escalation_reason.is_(None), Ticket.escalation_reason != "max_offers"
-                ),
             )
             .order_by(Ticket.priority, Ticket.created_at, Ticket.id)
             .limit(limit)
@@ -210,15 +232,15 @@ def any_unit_free() -> bool:
 def route_queued(limit: int = 200) -> dict:
     """Route waiting tickets in priority order; returns counts of the outcomes.
 
-    Queued tickets are only tried while some unit is free; a ticket still ``new`` is always
-    routed, so that it is offered or queued with its reason.
+    A ticket already routed once is only tried again while some unit is free; a ticket
+    still ``new`` is always routed, so that it is offered or queued with its reason.
     """
     outcomes: dict[str, int] = {}
     waiting = waiting_tickets(limit)
     db.session.rollback()  # end the read; each ticket is its own transaction
     none_free = False
     for ticket_id, status in waiting:
-        if status == "queued":
+        if status != "new":
             none_free = none_free or not any_unit_free()
             db.session.rollback()
             if none_free:

@@ -165,6 +165,7 @@ def upgrade():
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('raised_at', _timestamp(), nullable=False),
+    sa.Column('located_at', _timestamp(), nullable=True),
     sa.Column('acknowledged_at', _timestamp(), nullable=True),
     sa.Column('acknowledged_by_id', sa.Integer(), nullable=True),
     sa.Column('ended_at', _timestamp(), nullable=True),

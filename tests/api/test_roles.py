@@ -19,6 +19,7 @@ ENDPOINTS = [
     ("POST", "/api/v1/tickets/999/assign", {}, ("dispatcher", "supervisor")),
     ("POST", "/api/v1/tickets/999/cancel", {}, ("dispatcher", "supervisor")),
     ("POST", "/api/v1/tickets/999/close", {}, ("dispatcher", "supervisor")),
+    ("POST", "/api/v1/tickets/999/alarm/ack", {}, ("dispatcher", "supervisor")),
     (
         "GET",
         "/api/v1/callers/history?phone=0811482000",
@@ -37,9 +38,14 @@ ENDPOINTS = [
     ("GET", "/api/v1/units/me/assignment", None, ("unit",)),
     ("GET", "/api/v1/units/me/jobs", None, ("unit",)),
     ("GET", "/api/v1/units/me/tickets/999", None, ("unit",)),
+    ("POST", "/api/v1/units/me/tickets", {}, ("unit",)),
+    ("POST", "/api/v1/units/me/emergency", {"lat": "x"}, ("unit",)),
+    ("POST", "/api/v1/units/me/emergency/end", {}, ("unit",)),
     ("POST", "/api/v1/assignments/999/accept", {}, ("unit", "dispatcher", "supervisor")),
     ("POST", "/api/v1/assignments/999/decline", {}, ("unit", "dispatcher", "supervisor")),
     ("POST", "/api/v1/assignments/999/progress", {}, ("unit", "dispatcher", "supervisor")),
+    ("POST", "/api/v1/assignments/999/backup", {}, ("unit", "dispatcher", "supervisor")),
+    ("POST", "/api/v1/assignments/999/release", {}, ("dispatcher", "supervisor")),
     ("GET", "/api/v1/events", None, ROLES),
 ]
 

@@ -297,7 +297,7 @@ def test_high_priority_ticket_queued_too_long_is_escalated(factory, new_ticket, 
     with app.app_context():
         for tid in (ticket_id, low_id):
             row = db.session.get(Ticket, tid)
-            row.status_changed_at = clock.now() - timedelta(
+            row.waiting_since = clock.now() - timedelta(
                 seconds=app.config["CALLCENTER_ESCALATE_QUEUED_S"] + 1
             )
         db.session.commit()
