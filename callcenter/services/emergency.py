@@ -36,6 +36,15 @@ def open_emergency(unit_id: int) -> Emergency | None:
     ).one_or_none()
 
 
+def _lock(emergency_id: int) -> Emergency:
+    return db.session.scalars(
+        db.select(Emergency)
+        .where(Emergency.id == emergency_id)
+        .with_for_update(of=Emergency)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def _where(unit: Unit, data: dict) -> tuple[float | None, float | None, datetime | None]:
     """The point the press gives (and when it was measured), else the unit's last known."""
     errors = Errors()
@@ -141,7 +150,7 @@ def press(unit: Unit, data: dict, *, actor: User) -> tuple[Ticket, bool]:
 
 def _press_again(emergency, unit, data, lat, lon, located_at, *, actor) -> Ticket:
     ticket = state.lock_ticket(emergency.ticket_id)
-    emergency = db.session.get(Emergency, emergency.id, with_for_update=True)
+    emergency = _lock(emergency.id)
     if emergency.ended_at is not None:  # ended in between: a fresh press is a new one
         db.session.rollback()
         return press(unit, data, actor=actor)[0]
@@ -190,7 +199,7 @@ def follow_position(unit_id: int, lat: float, lon: float, recorded_at: datetime)
     if emergency is None:
         return
     ticket = state.lock_ticket(emergency.ticket_id)
-    emergency = db.session.get(Emergency, emergency.id, with_for_update=True)
+    emergency = _lock(emergency.id)
     if emergency.ended_at is not None or (
         emergency.located_at is not None and emergency.located_at >= recorded_at
     ):
@@ -213,7 +222,10 @@ def acknowledge(ticket_id: int, *, actor: User) -> Ticket:
     acknowledging it again changes nothing."""
     ticket = incidents.open_ticket(ticket_id)
     emergency = db.session.scalars(
-        db.select(Emergency).where(Emergency.ticket_id == ticket.id).with_for_update()
+        db.select(Emergency)
+        .where(Emergency.ticket_id == ticket.id)
+        .with_for_update(of=Emergency)
+        .execution_options(populate_existing=True)
     ).one_or_none()
     if emergency is None:
         raise Conflict(_l("This ticket has no alarm."), code="no_alarm")

@@ -206,14 +206,14 @@ def route_ticket(ticket_id: int) -> str:
 
 
 def waiting_tickets(limit: int = 200) -> list[tuple[int, str]]:
-    """``(id, status)`` of open tickets with a slot waiting for a unit, highest priority
-    first, then oldest."""
+    """``(id, status)`` of open tickets with a slot waiting for a unit (or not routed yet),
+    highest priority first, then oldest."""
     return [
         (row.id, row.status)
         for row in db.session.execute(
             db.select(Ticket.id, Ticket.status)
             .where(
-                Ticket.waiting_since.is_not(None),
+                db.or_(Ticket.waiting_since.is_not(None), Ticket.status == "new"),
                 Ticket.status.in_(OPEN_STATUSES),
                 Ticket.lat.is_not(None),
             )
