@@ -74,7 +74,8 @@ class Ticket(db.Model):
     duplicate_of: Mapped[Ticket | None] = relationship(remote_side=[id], lazy="joined")
     created_by = relationship("User", lazy="joined")
     # The officer in danger, when the ticket is an emergency (see models/emergency.py).
-    emergency = relationship("Emergency", lazy="joined", uselist=False, viewonly=True)
+    # Loaded when read (lists load it for all their tickets at once), not with every lock.
+    emergency = relationship("Emergency", lazy="select", uselist=False, viewonly=True)
 
     __table_args__ = (
         CheckConstraint(f"units_needed BETWEEN 1 AND {MAX_UNITS}", name="ck_tickets_units_needed"),

@@ -24,7 +24,7 @@ from werkzeug.utils import import_string
 from ..extensions import db
 from ..models import Assignment, Ticket, Unit
 from ..models.ticket import OPEN_STATUSES
-from . import clock, events, locator, slots, state
+from . import clock, events, locator, slots, sql, state
 
 log = logging.getLogger(__name__)
 # Searches for more candidates when others won the claim race.
@@ -47,10 +47,20 @@ def fresh_after():
 
 
 def _claim(unit_id: int, cutoff, ticket: Ticket) -> Unit | None:
-    """Make an available unit ``dispatched``, only if it still is available and fresh."""
+    """Make an available unit ``dispatched``, only if it still is available and fresh.
+
+    On PostgreSQL a unit row locked by another transaction is skipped, not waited for: a
+    routing transaction may claim several units, and two of them waiting for each other's
+    units would deadlock. (SQLite runs one writing transaction at a time.)"""
+    free = (Unit.id == unit_id, Unit.status == "available", Unit.position_at >= cutoff)
+    if sql.is_postgresql():
+        free = (
+            Unit.id
+            == db.select(Unit.id).where(*free).with_for_update(skip_locked=True).scalar_subquery(),
+        )
     result = db.session.execute(
         db.update(Unit)
-        .where(Unit.id == unit_id, Unit.status == "available", Unit.position_at >= cutoff)
+        .where(*free)
         .values(status="dispatched", status_reason=None, status_changed_at=clock.now())
         .execution_options(synchronize_session=False)
     )

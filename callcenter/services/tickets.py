@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Assignment, Ticket
@@ -36,7 +37,9 @@ def parse_statuses(raw: str | None) -> list[str] | None:
 
 def list_tickets(statuses: list[str] | None, limit: int, after: int | None) -> list[Ticket]:
     """Tickets in id order after the ``after`` cursor."""
-    query = db.select(Ticket).order_by(Ticket.id).limit(limit)
+    query = (
+        db.select(Ticket).options(selectinload(Ticket.emergency)).order_by(Ticket.id).limit(limit)
+    )
     if statuses:
         query = query.where(Ticket.status.in_(statuses))
     if after is not None:

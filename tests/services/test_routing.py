@@ -452,3 +452,35 @@ class TestManualAssignment:
         assert self.assign(client, dispatcher, ticket_id, 99999).status_code == 422
         assert self.assign(client, dispatcher, 99999, off).status_code == 404
         assert factory.assignments() == []
+
+
+def test_routing_skips_a_unit_another_transaction_holds(production_stack, factory, new_ticket):
+    """PostgreSQL: a routing transaction may claim several units; it never waits for a unit
+    row another transaction holds (two of them could wait for each other: a deadlock). The
+    held unit is passed over for the next nearest."""
+    import threading
+
+    from sqlalchemy import text
+
+    app = production_stack
+    held = factory.unit(point=offset(KEPANJEN, 100, 0))
+    free = factory.unit(point=offset(KEPANJEN, 800, 0))
+    ticket_id = new_ticket()
+    with app.app_context():
+        other = db.engine.connect()
+        other.execute(text("SELECT id FROM units WHERE id = :u FOR UPDATE"), {"u": held})
+        outcome = {}
+        thread = threading.Thread(
+            target=lambda: outcome.setdefault("result", route(factory, ticket_id))
+        )
+        thread.start()
+        thread.join(10)
+        finished = not thread.is_alive()
+        other.rollback()
+        other.close()
+        thread.join(10)
+        db.session.remove()
+    assert finished, "routing waited for a unit another transaction held"
+    assert outcome["result"] == "offered"
+    assert active(factory, ticket_id).unit_id == free
+    assert factory.unit_row(held).status == "available"
