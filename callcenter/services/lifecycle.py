@@ -275,6 +275,11 @@ def release(assignment_id: int, data: dict, *, actor: User) -> Assignment:
             code="last_unit",
         )
     crew = slots.crew_of(ticket, lock=True)
+    if not refill and len(crew.active) == 1 and crew.completed >= ticket.units_needed - 1:
+        raise Conflict(
+            _l("The units this ticket needs have all cleared: close the ticket instead."),
+            code="close_instead",
+        )
     unit = state.lock_unit(assignment.unit_id)
     state.end_assignment(
         assignment,

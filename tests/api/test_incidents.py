@@ -450,6 +450,36 @@ def test_release_without_a_replacement_lowers_the_need(client, dispatcher, facto
     assert refused.status_code == 409 and error(refused)["code"] == "last_unit"
 
 
+def test_a_release_or_a_lowering_that_would_leave_nothing_to_do_says_close(
+    client, dispatcher, factory, fleet
+):
+    heads = by_unit(fleet)
+    ticket = create(client, dispatcher, units_needed=2)
+    route(factory, ticket["id"])
+    first, second = active(factory, ticket["id"])
+    accept_all(client, factory, fleet, ticket["id"])
+    post(
+        client,
+        f"/api/v1/assignments/{first.id}/progress",
+        heads[first.unit_id],
+        {"status": "cleared", "resolution": "handled"},
+    )
+    before = len(factory.events())
+    refused = post(
+        client,
+        f"/api/v1/assignments/{second.id}/release",
+        dispatcher,
+        {"reason": "Cukup", "refill": False},
+    )
+    assert refused.status_code == 409 and error(refused)["code"] == "close_instead"
+    lowered = client.patch(
+        f"/api/v1/tickets/{ticket['id']}", json={"units_needed": 1}, headers=dispatcher
+    )
+    assert lowered.status_code == 409 and error(lowered)["code"] == "below_accepted"
+    assert len(factory.events()) == before
+    assert [a.unit_id for a in active(factory, ticket["id"])] == [second.unit_id]
+
+
 def test_release_refusals(client, dispatcher, factory, fleet):
     ticket = create(client, dispatcher)
     route(factory, ticket["id"])
