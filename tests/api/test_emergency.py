@@ -255,13 +255,14 @@ def test_the_officer_ends_the_emergency(client, factory, officer, responders):
     assert {factory.unit_row(u).status for u in statuses} == {"available"}
     ended = factory.events("emergency.ended")
     assert len(ended) == 1 and ended[0].data["reason"] == "Situasi aman"
-    # The responder hears why, in words.
-    late = client.post(
-        f"/api/v1/assignments/{first.id}/progress",
-        json={"status": "en_route"},
-        headers=responder_headers,
-    )
-    assert late.status_code == 409 and "officer is safe" in error(late)["message"]
+    # The responder hears why, in words (Bahasa Indonesia by default, English if asked).
+    for lang, words in (("id", "petugas aman"), ("en", "officer is safe")):
+        late = client.post(
+            f"/api/v1/assignments/{first.id}/progress",
+            json={"status": "en_route"},
+            headers={**responder_headers, "Accept-Language": lang},
+        )
+        assert late.status_code == 409 and words in error(late)["message"]
     none = client.post("/api/v1/units/me/emergency/end", json={"reason": "x"}, headers=headers)
     assert none.status_code == 409 and error(none)["code"] == "no_emergency"
     # A new press is a new emergency.
