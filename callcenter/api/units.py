@@ -206,10 +206,14 @@ def found_on_patrol():
 @roles_required("unit")
 def press_emergency():
     """The emergency button: ``{lat?, lon?, recorded_at?}``; 201 with the new emergency
-    ticket, or 200 with the one already open."""
-    data = json_body() if request.content_length else {}
-    ticket, created = emergency.press(units.unit_of(current_user), data, actor=current_user)
-    return jsonify(unit_ticket(ticket)), 201 if created else 200
+    ticket, or 200 with the one already open. Never refused for its body: a position that
+    cannot be used is set aside (``position_ignored``) for the last known one."""
+    data = (request.get_json(silent=True) or {}) if request.content_length else {}
+    ticket, created, ignored = emergency.press(
+        units.unit_of(current_user), data, actor=current_user
+    )
+    body = unit_ticket(ticket) | {"position_ignored": ignored or None}
+    return jsonify(body), 201 if created else 200
 
 
 @bp.post("/units/me/emergency/end")

@@ -4,8 +4,10 @@ shows until a dispatcher acknowledges it, and the end of the emergency.
 A press makes (or, while one is open, re-uses) a priority-1 ticket "Petugas butuh bantuan"
 at the unit's position, channel ``panic_button``, needing ``CALLCENTER_EMERGENCY_UNITS``
 units. It is routed in the same transaction (the officer in danger is never offered it) and
-escalated at once. It works whatever the unit is doing: mid-job, off duty, anything. Two
-presses at once make one ticket: the database allows one open emergency per unit.
+escalated at once. It works whatever the unit is doing: mid-job, off duty, anything, and
+it never fails on its input: a position it cannot use is set aside (and said so) for the
+last known one. Two presses at once make one ticket: the database allows one open
+emergency per unit.
 
 While the emergency is open the unit's position reports move the ticket's location; a move
 of ``CALLCENTER_EMERGENCY_FOLLOW_M`` metres or more is applied and audited (one
@@ -45,22 +47,30 @@ def _lock(emergency_id: int) -> Emergency:
     ).one()
 
 
-def _where(unit: Unit, data: dict) -> tuple[float | None, float | None, datetime | None]:
-    """The point the press gives (and when it was measured), else the unit's last known."""
+def _where(unit: Unit, data) -> tuple[float | None, float | None, datetime | None, dict]:
+    """The point the press gives (and when it was measured), else the unit's last known.
+
+    The button never fails on its input: a position it cannot use is set aside (and named
+    in the last item, field -> why) and the last known one is used instead."""
     errors = Errors()
+    data = data if isinstance(data, dict) else {}
     unknown_fields(data, {"lat", "lon", "recorded_at"}, errors)
     point = None
     if "lat" in data or "lon" in data:
         point = coordinates(data.get("lat"), data.get("lon"), errors)
     recorded_at = parse_time(data.get("recorded_at"), "recorded_at", errors)
-    if errors:
-        raise ValidationError(_l("The emergency position is not valid."), fields=errors)
+    now = clock.now()
+    if recorded_at is None or recorded_at > now:
+        recorded_at = now  # a device clock ahead of ours would freeze the follow-up
+    ignored = {name: str(message) for name, message in errors.items()}
     if point is not None:
-        return point[0], point[1], recorded_at or clock.now()
-    return unit.lat, unit.lon, unit.position_at
+        return point[0], point[1], recorded_at, ignored
+    return unit.lat, unit.lon, unit.position_at, ignored
 
 
-def _raise_alarm(emergency: Emergency, ticket: Ticket, unit: Unit, *, actor, repeat: bool):
+def _raise_alarm(
+    emergency: Emergency, ticket: Ticket, unit: Unit, *, actor, repeat: bool, ignored=None
+):
     emergency.raised_at = clock.now()
     emergency.acknowledged_at = None
     emergency.acknowledged_by_id = None
@@ -78,20 +88,24 @@ def _raise_alarm(emergency: Emergency, ticket: Ticket, unit: Unit, *, actor, rep
             "located_at": emergency.located_at.isoformat() if emergency.located_at else None,
             "unit_status": unit.status,
             "repeat": repeat,
+            "position_ignored": ignored or None,
         },
     )
 
 
-def press(unit: Unit, data: dict, *, actor: User) -> tuple[Ticket, bool]:
-    """The unit's emergency button: returns ``(ticket, created)``.
+def press(unit: Unit, data, *, actor: User) -> tuple[Ticket, bool, dict]:
+    """The unit's emergency button: returns ``(ticket, created, ignored)``, ``ignored``
+    naming the parts of the given position that could not be used (field -> why).
 
     With an emergency already open, the same ticket is returned; a press after a dispatcher
     acknowledged the alarm raises it again, and a given position moves the ticket.
     """
-    lat, lon, located_at = _where(unit, data)
+    lat, lon, located_at, ignored = _where(unit, data)
     existing = open_emergency(unit.id)
     if existing is not None:
-        return _press_again(existing, unit, data, lat, lon, located_at, actor=actor), False
+        moved = "lat" in data and not ignored
+        ticket = _press_again(existing, unit, data, moved, lat, lon, located_at, actor=actor)
+        return ticket, False, ignored
     cfg = current_app.config
     now = clock.now()
     ticket = Ticket(
@@ -100,7 +114,7 @@ def press(unit: Unit, data: dict, *, actor: User) -> tuple[Ticket, bool]:
         priority=1,
         units_needed=max(1, min(MAX_UNITS, cfg["CALLCENTER_EMERGENCY_UNITS"])),
         channel="panic_button",
-        caller_name=f"{unit.callsign} · {unit.name}",
+        caller_name=f"{unit.callsign} · {unit.name}"[:120],
         summary=f"{catalog.label(catalog.EMERGENCY)}: {unit.callsign} ({unit.name})",
         lat=lat,
         lon=lon,
@@ -123,7 +137,7 @@ def press(unit: Unit, data: dict, *, actor: User) -> tuple[Ticket, bool]:
         existing = open_emergency(unit.id)
         if existing is None:
             raise
-        return db.session.get(Ticket, existing.ticket_id), False
+        return db.session.get(Ticket, existing.ticket_id), False, ignored
     events.record(
         "ticket.created",
         ticket=ticket,
@@ -138,24 +152,24 @@ def press(unit: Unit, data: dict, *, actor: User) -> tuple[Ticket, bool]:
             "emergency": True,
         },
     )
-    _raise_alarm(emergency, ticket, unit, actor=actor, repeat=False)
+    _raise_alarm(emergency, ticket, unit, actor=actor, repeat=False, ignored=ignored)
     routing.escalate(ticket, "officer_emergency", actor=actor)
     if ticket.lat is None:
         state.set_ticket_status(ticket, "queued", reason="no_location")
     else:
         routing.route_locked(ticket)
     db.session.commit()
-    return ticket, True
+    return ticket, True, ignored
 
 
-def _press_again(emergency, unit, data, lat, lon, located_at, *, actor) -> Ticket:
+def _press_again(emergency, unit, data, moved, lat, lon, located_at, *, actor) -> Ticket:
     ticket = state.lock_ticket(emergency.ticket_id)
     emergency = _lock(emergency.id)
     if emergency.ended_at is not None:  # ended in between: a fresh press is a new one
         db.session.rollback()
         return press(unit, data, actor=actor)[0]
     changed = False
-    if "lat" in data and (lat, lon) != (ticket.lat, ticket.lon):
+    if moved and (lat, lon) != (ticket.lat, ticket.lon):
         _move(ticket, emergency, lat, lon, located_at, actor=actor, source="press")
         changed = True
     if emergency.acknowledged_at is not None:

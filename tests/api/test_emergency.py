@@ -77,6 +77,7 @@ def test_the_press_makes_a_priority_one_ticket_routed_and_escalated_at_once(
     assert emergency["unit"]["callsign"] == "KPJ-1"
     assert emergency["alarm_active"] is True and emergency["acknowledged_at"] is None
     assert emergency["raised_at"] is not None and emergency["located_at"] is not None
+    assert t["position_ignored"] is None
     # Routed at once to the two nearest units, never to the officer in danger.
     assert [u["unit"]["id"] for u in t["units"]] == responders[:2]
     assert unit_id not in {a.unit_id for a in factory.assignments(t["id"])}
@@ -157,14 +158,39 @@ def test_a_press_without_any_position_raises_the_alarm_and_waits_for_one(
 
 
 @pytest.mark.parametrize(
-    "body",
-    [{"lat": 91, "lon": 112}, {"lat": -8.1}, {"lat": 51.5, "lon": -0.1}, {"where": "here"}],
+    "body,field",
+    [
+        ({"lat": 91, "lon": 112}, "lat"),
+        ({"lat": -8.1}, "lon"),
+        ({"lat": 51.5, "lon": -0.1}, "lat"),
+        ({"where": "here"}, "where"),
+        ({"recorded_at": "yesterday"}, "recorded_at"),
+    ],
 )
-def test_a_bad_position_in_the_press_is_refused(client, factory, officer, body):
-    _, headers = officer
+def test_a_position_the_press_cannot_use_is_set_aside_never_refused(
+    client, factory, officer, responders, body, field
+):
+    """The officer is in danger: a bad point from the device must not stop the alarm."""
+    unit_id, headers = officer
     response = press(client, headers, body)
-    assert response.status_code == 422
-    assert factory.count(Ticket) == 0
+    assert response.status_code == 201
+    t = response.get_json()
+    assert field in t["position_ignored"]
+    unit = factory.unit_row(unit_id)
+    assert (t["location"]["lat"], t["location"]["lon"]) == (unit.lat, unit.lon)
+    assert factory.events("emergency.raised")[0].data["position_ignored"][field]
+    assert len(active(factory, t["id"])) == 2
+
+
+def test_a_press_with_a_body_that_is_not_json_still_raises_the_alarm(client, officer):
+    _, headers = officer
+    response = client.post(
+        "/api/v1/units/me/emergency",
+        data="lat=-8.1",
+        headers={**headers, "Content-Type": "text/plain"},
+    )
+    assert response.status_code == 201
+    assert response.get_json()["emergency"]["alarm_active"] is True
 
 
 # --- the alarm ---------------------------------------------------------------------------------
