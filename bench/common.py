@@ -27,6 +27,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary_ms(samples_s: list[float]) -> str:
     ms = [s * 1000 for s in samples_s]
+    if not ms:
+        return "no samples"
     return (
         f"p50 {statistics.median(ms):8.2f} ms   p99 {percentile(ms, 0.99):8.2f} ms   (n={len(ms)})"
     )

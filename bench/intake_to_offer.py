@@ -3,13 +3,18 @@
 
     .venv/bin/python -m bench.intake_to_offer [--stack production|embedded|both]
                                               [--rate 10] [--seconds 60] [--units 2000]
+                                              [--multi-every 4]
 
 The web part (gunicorn, gthread) and a Celery worker (2 processes, beat) run as their own
-processes, as in production. Two figures per ticket:
+processes, as in production. Every ``--multi-every``-th ticket needs 3 units (0: none).
+Two figures per ticket:
 
 - "offer written": the offered event's own timestamp (taken in the worker, in the routing
   transaction) minus the moment the client had the 201 response;
 - "on the screen": when the event arrived on a dispatcher's SSE stream minus the same moment.
+
+Both are given for the first offer of every ticket, and for the last slot's offer (the
+third) of the 3-unit tickets: the time until the whole incident has its units offered.
 
 Beside them, in the same run, the raw round trip of an empty Celery task on the same broker
 (send, run, result back), sent once a second during the load. Targets with Redis: p50 under
@@ -57,8 +62,8 @@ class StreamListener(threading.Thread):
     def __init__(self, url: str, token: str):
         super().__init__(daemon=True)
         self.url, self.token = url, token
-        self.offered: dict[int, float] = {}
-        self.offered_at: dict[int, float] = {}
+        # ticket id -> [(arrived on the stream, written at)] per offer, in order.
+        self.offers: dict[int, list[tuple[float, float]]] = {}
         self.connected = threading.Event()
 
     def run(self):
@@ -74,16 +79,18 @@ class StreamListener(threading.Thread):
                 arrived = time.time()
                 event = json.loads(line[6:])
                 if event.get("type") == "assignment.offered":
-                    ticket_id = event["ticket_id"]
-                    self.offered.setdefault(ticket_id, arrived)
                     from datetime import datetime
 
-                    self.offered_at.setdefault(
-                        ticket_id, datetime.fromisoformat(event["at"]).timestamp()
-                    )
+                    written = datetime.fromisoformat(event["at"]).timestamp()
+                    self.offers.setdefault(event["ticket_id"], []).append((arrived, written))
+
+    def nth(self, ticket_id: int, n: int) -> tuple[float, float] | None:
+        """(arrived, written) of the ticket's ``n``-th offer (1-based), if it came."""
+        offers = self.offers.get(ticket_id, [])
+        return offers[n - 1] if len(offers) >= n else None
 
 
-def run_stack(kind: str, rate: float, seconds: float, units: int) -> None:
+def run_stack(kind: str, rate: float, seconds: float, units: int, multi_every: int) -> None:
     import random
 
     from callcenter.extensions import db
@@ -135,16 +142,19 @@ def run_stack(kind: str, rate: float, seconds: float, units: int) -> None:
 
             rng = random.Random(11)
             responses: dict[int, float] = {}
+            multi: set[int] = set()
             post_times: list[float] = []
             failures: list = []
 
             def one(i: int) -> None:
                 lat = rng.uniform(MALANG[0] + 0.05, MALANG[1] - 0.05)
                 lon = rng.uniform(MALANG[2] + 0.05, MALANG[3] - 0.05)
+                three = multi_every > 0 and i % multi_every == 0
                 body = {
                     "channel": "phone",
                     "category": "theft",
                     "priority": 3,
+                    "units_needed": 3 if three else 1,
                     "summary": f"bench {i}",
                     "caller": {"phone": "0811-48-2000"},
                     "location": {"lat": lat, "lon": lon},
@@ -159,6 +169,8 @@ def run_stack(kind: str, rate: float, seconds: float, units: int) -> None:
                 post_times.append(done - started)
                 if status == 201:
                     responses[ticket["id"]] = done
+                    if three:
+                        multi.add(ticket["id"])
                 else:
                     failures.append(status)
 
@@ -171,28 +183,37 @@ def run_stack(kind: str, rate: float, seconds: float, units: int) -> None:
                         time.sleep(delay)
                     pool.submit(one, i)
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not set(responses) <= set(listener.offered):
+
+            def complete() -> bool:
+                return all(
+                    listener.nth(t, 3 if t in multi else 1) is not None for t in list(responses)
+                )
+
+            while time.monotonic() < deadline and not complete():
                 time.sleep(0.2)
             stop.set()
             ping_thread.join(15)
 
-            screen = [
-                listener.offered[t] - done for t, done in responses.items() if t in listener.offered
-            ]
-            written = [
-                listener.offered_at[t] - done
-                for t, done in responses.items()
-                if t in listener.offered_at
-            ]
-            missing = len(responses) - len(screen)
+            def figures(tickets, n):
+                got = [(t, listener.nth(t, n)) for t in tickets]
+                screen = [seen[0] - responses[t] for t, seen in got if seen]
+                written = [seen[1] - responses[t] for t, seen in got if seen]
+                return written, screen, sum(1 for _, seen in got if seen is None)
+
+            written, screen, missing = figures(responses, 1)
+            last_written, last_screen, last_missing = figures(multi, 3)
             print(
-                f"  tickets: {total} sent, {len(responses)} created, {len(failures)} failed, "
-                f"{missing} without an offer"
+                f"  tickets: {total} sent, {len(responses)} created ({len(multi)} needing 3 "
+                f"units), {len(failures)} failed, {missing} without an offer, "
+                f"{last_missing} 3-unit tickets without their third"
             )
-            print(f"  POST /api/v1/tickets         {summary_ms(post_times)}")
-            print(f"  response -> offer written    {summary_ms(written)}")
-            print(f"  response -> offer on screen  {summary_ms(screen)}")
-            print(f"  empty Celery task round trip {summary_ms(pings)}")
+            print(f"  POST /api/v1/tickets                 {summary_ms(post_times)}")
+            print(f"  response -> first offer written      {summary_ms(written)}")
+            print(f"  response -> first offer on screen    {summary_ms(screen)}")
+            if multi:
+                print(f"  3 units: -> last slot offer written  {summary_ms(last_written)}")
+                print(f"  3 units: -> last slot offer on screen {summary_ms(last_screen)}")
+            print(f"  empty Celery task round trip         {summary_ms(pings)}")
         finally:
             web.stop()
             worker.stop()
@@ -208,12 +229,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--units", type=int, default=2000)
+    parser.add_argument("--multi-every", type=int, default=4)
     args = parser.parse_args()
     if args.rate * args.seconds > 5000:
         parser.error("bounded load: at most 5,000 tickets")
     print(f"intake-to-offer latency, {os.cpu_count()} cores")
     for kind in ["production", "embedded"] if args.stack == "both" else [args.stack]:
-        run_stack(kind, args.rate, args.seconds, args.units)
+        run_stack(kind, args.rate, args.seconds, args.units, args.multi_every)
 
 
 if __name__ == "__main__":

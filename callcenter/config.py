@@ -36,6 +36,8 @@ class Defaults:
     CALLCENTER_ETA_CAR_KMH = 40.0
     CALLCENTER_ETA_MOTORCYCLE_KMH = 35.0
     CALLCENTER_ETA_FUNCTION = "callcenter.services.geo:estimate_eta_s"
+    CALLCENTER_EMERGENCY_UNITS = 2  # units sent to an officer who pressed the emergency button
+    CALLCENTER_EMERGENCY_FOLLOW_M = 25  # the emergency's location follows moves of this size
 
     # Intake.
     CALLCENTER_DUPLICATE_RADIUS_M = 300

@@ -10,7 +10,7 @@ from celery.signals import worker_process_init, worker_ready
 from sqlalchemy.exc import OperationalError
 
 from .extensions import db
-from .services import locator, routing
+from .services import locator, repair, routing
 from .services.whatsapp import media, outbox, reactions
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def route_queued() -> dict:
 @shared_task(name="callcenter.tasks.sweep", **_RETRY)
 def sweep() -> dict:
     try:
-        report = routing.sweep()
+        report = repair.sweep()
         if any(report.values()):
             log.info("sweep: %s", report)
         return report

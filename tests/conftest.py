@@ -31,6 +31,7 @@ TABLES = (
     "wa_threads",
     "wa_cursors",
     "events",
+    "emergencies",
     "idempotency_keys",
     "assignments",
     "unit_positions",
@@ -152,6 +153,14 @@ def reset_state(app) -> None:
 def _clean(request):
     if "app" in request.fixturenames:
         reset_state(request.getfixturevalue("app"))
+
+
+@pytest.fixture
+def production_stack(app):
+    """The app on PostgreSQL and Redis, for tests about that stack only."""
+    if not app.config["REDIS_URL"]:
+        pytest.skip("runs on the production stack (PostgreSQL + Redis)")
+    return app
 
 
 @pytest.fixture

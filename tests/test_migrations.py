@@ -27,6 +27,7 @@ EXPECTED = {
     "wa_messages",
     "wa_statuses",
     "wa_cursors",
+    "emergencies",
 }
 
 
@@ -58,7 +59,17 @@ def test_upgrade_from_empty_then_downgrade_and_again(empty_database):
     assert _tables(app) == EXPECTED
     with app.app_context():
         indexes = {i["name"] for i in inspect(db.engine).get_indexes("assignments")}
+        assert {
+            "uq_assignments_active_unit",
+            "uq_assignments_active_ticket_unit",
+            "uq_assignments_active_ticket_slot",
+        } <= indexes
+        assert "uq_assignments_active_ticket" not in indexes
+        downgrade(revision="0001")
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("assignments")}
         assert {"uq_assignments_active_ticket", "uq_assignments_active_unit"} <= indexes
+        assert "units_needed" not in {c["name"] for c in inspect(db.engine).get_columns("tickets")}
+        upgrade()
         downgrade(revision="base")
     assert _tables(app) == set()
     with app.app_context():

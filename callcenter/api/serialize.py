@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import get_locale
 
-from ..models import Assignment, Ticket
+from ..models import Assignment, Emergency, Ticket
 from ..services import catalog, clock, phones
+from ..services.slots import Crew
 
 
 def _locale() -> str:
@@ -25,12 +26,52 @@ def unit_brief(unit) -> dict | None:
     }
 
 
-def ticket(t: Ticket, active: Assignment | None = None) -> dict:
-    """A ticket with its current unit and flags (possible duplicate, repeat caller, ...)."""
+def crew_member(a: Assignment) -> dict:
+    """One unit on a ticket: its assignment, how far it is and its milestones."""
+    return {
+        "assignment_id": a.id,
+        "slot": a.slot,
+        "status": a.status,
+        "step": a.step,
+        "unit": unit_brief(a.unit),
+        "manual": a.manual,
+        "offered_at": a.offered_at,
+        "deadline_at": a.deadline_at,
+        "responded_at": a.responded_at,
+        "en_route_at": a.en_route_at,
+        "on_scene_at": a.on_scene_at,
+        "distance_m": round(a.distance_m) if a.distance_m is not None else None,
+        "eta_s": a.eta_s,
+    }
+
+
+def emergency(e: Emergency | None) -> dict | None:
+    """An officer's emergency on a ticket: who is in danger, and the alarm."""
+    if e is None:
+        return None
+    return {
+        "id": e.id,
+        "unit": unit_brief(e.unit),
+        "raised_at": e.raised_at,
+        "located_at": e.located_at,
+        "alarm_active": e.alarm_active,
+        "acknowledged_at": e.acknowledged_at,
+        "acknowledged_by": actor(e.acknowledged_by),
+        "ended_at": e.ended_at,
+        "end_reason": e.end_reason,
+    }
+
+
+def ticket(t: Ticket, crew: Crew) -> dict:
+    """A ticket with its units and flags (possible duplicate, repeat caller, short, ...).
+
+    ``units`` lists its active assignments by slot; ``unit`` and ``assignment`` are its most
+    advanced unit (kept for clients of one unit per ticket)."""
     cfg = current_app.config
     category = catalog.get(t.category)
     now = clock.now()
     age_s = (now - t.created_at).total_seconds()
+    lead = crew.lead()
     return {
         "id": t.id,
         "number": t.number,
@@ -61,8 +102,17 @@ def ticket(t: Ticket, active: Assignment | None = None) -> dict:
         "resolution": t.resolution,
         "resolution_note": t.resolution_note,
         "cancel_reason": t.cancel_reason,
-        "unit": unit_brief(active.unit) if active else None,
-        "assignment": assignment(active) if active else None,
+        "units_needed": t.units_needed,
+        "units": [crew_member(a) for a in crew.active],
+        "units_offered": len(crew.offered),
+        "units_accepted": len(crew.accepted),
+        "units_cleared": crew.completed,
+        "slots_open": crew.to_fill if t.is_open else 0,
+        "waiting_since": t.waiting_since,
+        "backup_requested_at": t.backup_requested_at,
+        "unit": unit_brief(lead.unit) if lead else None,
+        "assignment": assignment(lead) if lead else None,
+        "emergency": emergency(t.emergency),
         "flags": {
             "possible_duplicate": (
                 {"id": t.duplicate_of.id, "number": t.duplicate_of.number}
@@ -79,8 +129,19 @@ def ticket(t: Ticket, active: Assignment | None = None) -> dict:
             "over_target": t.is_open
             and t.on_scene_at is None
             and age_s > cfg["CALLCENTER_ONSCENE_TARGET_S"],
+            "short": crew.short,
+            "backup_requested": t.is_open and t.backup_requested_at is not None,
+            "alarm": t.emergency is not None and t.emergency.alarm_active,
         },
     }
+
+
+def ticket_for_unit(t: Ticket, crew: Crew) -> dict:
+    """What a unit is told about a ticket: enough to get there, work with the other units
+    on it and call the caller back (not the caller's history)."""
+    body = ticket(t, crew)
+    body.pop("flags", None)
+    return body
 
 
 def assignment(a: Assignment) -> dict:

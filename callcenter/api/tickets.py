@@ -7,12 +7,26 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth.decorators import roles_required
-from ..services import accounts, catalog, events, intake, lifecycle, phones, routing, tickets
+from ..services import (
+    accounts,
+    catalog,
+    emergency,
+    events,
+    incidents,
+    intake,
+    manual,
+    phones,
+    tickets,
+)
 from ..services.errors import ValidationError
 from ..services.whatsapp import threads as wa_threads
 from . import bp, json_body, page_args, serialize, serialize_wa
 
 STAFF = ("dispatcher", "supervisor", "admin")
+
+
+def ticket_body(ticket) -> dict:
+    return serialize.ticket(ticket, tickets.crew(ticket))
 
 
 @bp.get("/categories")
@@ -28,8 +42,7 @@ def create_ticket():
     ticket, created = intake.create_ticket(
         data, actor=current_user, idempotency_key=request.headers.get("Idempotency-Key")
     )
-    active = tickets.active_assignments([ticket.id]).get(ticket.id)
-    response = jsonify(serialize.ticket(ticket, active))
+    response = jsonify(ticket_body(ticket))
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
     if not created:
@@ -43,16 +56,15 @@ def list_tickets():
     limit, after = page_args()
     statuses = tickets.parse_statuses(request.args.get("status"))
     rows = tickets.list_tickets(statuses, limit, after)
-    active = tickets.active_assignments([t.id for t in rows])
-    return jsonify([serialize.ticket(t, active.get(t.id)) for t in rows])
+    crews = tickets.crews(rows)
+    return jsonify([serialize.ticket(t, crews[t.id]) for t in rows])
 
 
 @bp.get("/tickets/<int:ticket_id>")
 @roles_required(*STAFF)
 def get_ticket(ticket_id: int):
     ticket = tickets.get(ticket_id)
-    active = tickets.active_assignments([ticket.id]).get(ticket.id)
-    body = serialize.ticket(ticket, active)
+    body = ticket_body(ticket)
     body["assignments"] = [serialize.assignment(a) for a in tickets.assignments_of(ticket.id)]
     rows = events.for_ticket(ticket.id)
     users = accounts.users_by_id(e.actor_id for e in rows)
@@ -82,39 +94,46 @@ def assign(ticket_id: int):
         raise ValidationError(
             _l("Unknown field."), fields={k: _l("Unknown field.") for k in unknown}
         )
-    assignment = routing.assign(
+    assignment = manual.assign(
         ticket_id, data.get("unit_id"), actor=current_user, confirm=data.get("confirm") is True
     )
-    ticket = tickets.get(ticket_id)
-    return jsonify(serialize.ticket(ticket, assignment)), 201
+    body = ticket_body(tickets.get(ticket_id))
+    body["offered"] = serialize.assignment(assignment)
+    return jsonify(body), 201
 
 
 @bp.get("/tickets/<int:ticket_id>/suggestions")
 @roles_required(*STAFF)
 def suggestions(ticket_id: int):
-    return jsonify(routing.suggest_units(ticket_id))
+    return jsonify(manual.suggest_units(ticket_id))
 
 
 @bp.post("/tickets/<int:ticket_id>/cancel")
 @roles_required("dispatcher", "supervisor")
 def cancel(ticket_id: int):
-    ticket = lifecycle.cancel(ticket_id, json_body(), actor=current_user)
-    return jsonify(serialize.ticket(ticket))
+    ticket = incidents.cancel(ticket_id, json_body(), actor=current_user)
+    return jsonify(ticket_body(ticket))
 
 
 @bp.post("/tickets/<int:ticket_id>/close")
 @roles_required("dispatcher", "supervisor")
 def close(ticket_id: int):
-    ticket = lifecycle.close(ticket_id, json_body(), actor=current_user)
-    return jsonify(serialize.ticket(ticket))
+    ticket = incidents.close(ticket_id, json_body(), actor=current_user)
+    return jsonify(ticket_body(ticket))
 
 
 @bp.patch("/tickets/<int:ticket_id>")
 @roles_required("dispatcher", "supervisor")
 def edit(ticket_id: int):
-    ticket = lifecycle.edit(ticket_id, json_body(), actor=current_user)
-    active = tickets.active_assignments([ticket.id]).get(ticket.id)
-    return jsonify(serialize.ticket(ticket, active))
+    ticket = incidents.edit(ticket_id, json_body(), actor=current_user)
+    return jsonify(ticket_body(ticket))
+
+
+@bp.post("/tickets/<int:ticket_id>/alarm/ack")
+@roles_required("dispatcher", "supervisor")
+def acknowledge_alarm(ticket_id: int):
+    """An officer's alarm, acknowledged: consoles stop sounding it."""
+    return jsonify(ticket_body(emergency.acknowledge(ticket_id, actor=current_user)))
 
 
 @bp.get("/resolutions")

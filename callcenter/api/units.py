@@ -10,8 +10,8 @@ from flask_login import current_user
 
 from ..auth.decorators import roles_required
 from ..extensions import db
-from ..models import Assignment
-from ..services import catalog, clock, lifecycle, state, tickets, units
+from ..models import Assignment, Emergency
+from ..services import catalog, clock, emergency, lifecycle, onview, state, tickets, units
 from ..services.errors import ValidationError
 from . import bp, json_body, serialize
 
@@ -24,6 +24,10 @@ def _with_jobs(rows) -> list[dict]:
     if len(rows) == 1:  # one unit (its own device asks on every event): its job only
         query = query.where(Assignment.unit_id == rows[0].id)
     jobs = {a.unit_id: a for a in db.session.scalars(query)}
+    danger = db.select(Emergency).where(Emergency.ended_at.is_(None))
+    if len(rows) == 1:
+        danger = danger.where(Emergency.unit_id == rows[0].id)
+    emergencies = {e.unit_id: e for e in db.session.scalars(danger)}
     max_age = units.position_max_age_s()
     body = []
     for unit in rows:
@@ -40,6 +44,17 @@ def _with_jobs(rows) -> list[dict]:
                 "assignment_status": job.status,
             }
             if job
+            else None
+        )
+        alarm = emergencies.get(unit.id)
+        item["emergency"] = (
+            {
+                "ticket_id": alarm.ticket_id,
+                "raised_at": alarm.raised_at,
+                "acknowledged_at": alarm.acknowledged_at,
+                "alarm_active": alarm.alarm_active,
+            }
+            if alarm
             else None
         )
         body.append(item)
@@ -114,17 +129,14 @@ def set_status():
 
 
 def unit_ticket(ticket) -> dict:
-    """What a unit is told about its job: enough to get there and call the caller back."""
-    body = serialize.ticket(ticket)
-    body.pop("flags", None)
-    return body
+    return serialize.ticket_for_unit(ticket, tickets.crew(ticket))
 
 
 @bp.get("/units/me/assignment")
 @roles_required("unit")
 def my_assignment():
     unit = units.unit_of(current_user)
-    active = state.active_assignment(unit_id=unit.id)
+    active = state.active_assignment(unit.id)
     return jsonify(
         {
             "unit": _with_jobs([unit])[0],
@@ -171,15 +183,45 @@ def my_jobs():
 @roles_required("unit")
 def my_ticket(ticket_id: int):
     ticket = lifecycle.get_ticket_for_unit(ticket_id, units.unit_of(current_user))
-    active = tickets.active_assignments([ticket.id]).get(ticket.id)
+    crew = tickets.crew(ticket)
+    own = next((a for a in crew.active if a.unit_id == current_user.unit_id), None)
     return jsonify(
-        unit_ticket(ticket)
-        | {
-            "assignment": serialize.assignment(active)
-            if active and active.unit_id == current_user.unit_id
-            else None
-        }
+        serialize.ticket_for_unit(ticket, crew)
+        | {"assignment": serialize.assignment(own) if own else None}
     )
+
+
+@bp.post("/units/me/tickets")
+@roles_required("unit")
+def found_on_patrol():
+    """An incident the unit found on patrol: ``{category, summary, units_needed?}``."""
+    ticket = onview.create(units.unit_of(current_user), json_body(), actor=current_user)
+    response = jsonify(unit_ticket(ticket))
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/units/me/tickets/{ticket.id}"
+    return response
+
+
+@bp.post("/units/me/emergency")
+@roles_required("unit")
+def press_emergency():
+    """The emergency button: ``{lat?, lon?, recorded_at?}``; 201 with the new emergency
+    ticket, or 200 with the one already open. Never refused for its body: a position that
+    cannot be used is set aside (``position_ignored``) for the last known one."""
+    data = (request.get_json(silent=True) or {}) if request.content_length else {}
+    ticket, created, ignored = emergency.press(
+        units.unit_of(current_user), data, actor=current_user
+    )
+    body = unit_ticket(ticket) | {"position_ignored": ignored or None}
+    return jsonify(body), 201 if created else 200
+
+
+@bp.post("/units/me/emergency/end")
+@roles_required("unit")
+def end_emergency():
+    """The officer ends their own emergency: ``{reason}``."""
+    ticket = emergency.end(units.unit_of(current_user), json_body(), actor=current_user)
+    return jsonify(unit_ticket(ticket))
 
 
 @bp.get("/decline-reasons")

@@ -84,8 +84,10 @@ def wa_ticket(thread_id: int):
     """``{ticket_id}`` attaches the thread to an open ticket; otherwise the body is an
     intake request (category, priority, summary, location, ...) completed from the thread."""
     _thread, ticket, created = threads.link_ticket(thread_id, json_body(), actor=current_user)
-    active = tickets.active_assignments([ticket.id]).get(ticket.id)
-    body = {"thread": _thread_body(thread_id), "ticket": serialize.ticket(ticket, active)}
+    body = {
+        "thread": _thread_body(thread_id),
+        "ticket": serialize.ticket(ticket, tickets.crew(ticket)),
+    }
     return jsonify(body), 201 if created else 200
 
 
@@ -94,8 +96,7 @@ def wa_ticket(thread_id: int):
 def wa_location(thread_id: int):
     """``{message_id}``: a pin of this thread becomes its ticket's point."""
     ticket = threads.apply_location(thread_id, json_body(), actor=current_user)
-    active = tickets.active_assignments([ticket.id]).get(ticket.id)
-    return jsonify(serialize.ticket(ticket, active))
+    return jsonify(serialize.ticket(ticket, tickets.crew(ticket)))
 
 
 @bp.get("/wa/quick-replies")

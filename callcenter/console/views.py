@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import abort, current_app, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -12,11 +12,18 @@ from ..services import catalog, events
 from . import bp
 
 INTAKE_ROLES = ("dispatcher", "supervisor")
+# Admins see the console until administration has pages of its own.
+CONSOLE_ROLES = ("dispatcher", "supervisor", "admin")
 
 
 @bp.route("/")
-@roles_required("dispatcher", "supervisor", "admin")
+@roles_required()
 def index():
+    """The console; ``/`` is also everyone's home, so a unit user is sent to its screen."""
+    if current_user.role == "unit":
+        return redirect(url_for("mdt.index"))
+    if current_user.role not in CONSOLE_ROLES:
+        abort(403)
     cfg = current_app.config
     locale = str(get_locale() or "id")
     page = {
@@ -34,6 +41,7 @@ def index():
         "categories": [
             c.to_json() | {"keywords": list(c.keywords), "label_local": c.label(locale)}
             for c in catalog.CATEGORIES
+            if c.intake
         ],
         "resolutions": {code: label[locale] for code, label in catalog.RESOLUTIONS.items()},
         "channels": list(CHANNELS),

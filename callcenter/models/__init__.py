@@ -1,6 +1,7 @@
 """The models, one module per aggregate."""
 
 from .assignment import Assignment
+from .emergency import Emergency
 from .event import Event
 from .ticket import IdempotencyKey, Ticket, TicketCounter
 from .unit import Sector, Unit, UnitPosition
@@ -10,6 +11,7 @@ from .whatsapp import WaCursor, WaMessage, WaStatus, WaThread
 __all__ = [
     "ApiToken",
     "Assignment",
+    "Emergency",
     "Event",
     "IdempotencyKey",
     "Sector",

@@ -1,10 +1,10 @@
-"""Tickets (one logged call each), the daily number counter and idempotency keys."""
+"""Tickets (one incident each), the daily number counter and idempotency keys."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -21,9 +21,11 @@ TICKET_STATUSES = (
     "cancelled",
 )
 OPEN_STATUSES = ("new", "queued", "dispatched", "acknowledged", "en_route", "on_scene")
-# Waiting for a unit: the states routing works on.
+# Waiting for its first unit.
 ROUTABLE_STATUSES = ("new", "queued")
-CHANNELS = ("phone", "whatsapp", "panic_button", "walk_in", "radio")
+CHANNELS = ("phone", "whatsapp", "panic_button", "walk_in", "radio", "on_view")
+MAX_UNITS = 10
+_WAITING_SQL = text("waiting_since IS NOT NULL")
 
 
 class Ticket(db.Model):
@@ -32,10 +34,15 @@ class Ticket(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="new")
-    # Why the ticket is queued: none_available, positions_stale, none_within_radius, ...
+    # Why a slot waits for a unit: none_available, positions_stale, none_within_radius, ...
     status_reason: Mapped[str | None] = mapped_column(String(64))
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     priority: Mapped[int]
+    # How many units the incident needs (1..10); each active assignment holds one slot.
+    units_needed: Mapped[int] = mapped_column(server_default=text("1"))
+    # Since when a slot has been waiting for a unit to be offered (None: every slot is
+    # offered, accepted or served). Routing of waiting work and its escalation go by it.
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     category: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(16))
     caller_name: Mapped[str | None] = mapped_column(String(120))
@@ -61,11 +68,24 @@ class Ticket(db.Model):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     on_scene_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last time a unit on the ticket asked for backup (shown in red on the board).
+    backup_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     duplicate_of: Mapped[Ticket | None] = relationship(remote_side=[id], lazy="joined")
     created_by = relationship("User", lazy="joined")
+    # The officer in danger, when the ticket is an emergency (see models/emergency.py).
+    # Loaded when read (lists load it for all their tickets at once), not with every lock.
+    emergency = relationship("Emergency", lazy="select", uselist=False, viewonly=True)
 
     __table_args__ = (
+        CheckConstraint(f"units_needed BETWEEN 1 AND {MAX_UNITS}", name="ck_tickets_units_needed"),
+        Index(
+            "ix_tickets_waiting",
+            "priority",
+            "created_at",
+            postgresql_where=_WAITING_SQL,
+            sqlite_where=_WAITING_SQL,
+        ),
         Index("ix_tickets_status_priority_created", "status", "priority", "created_at"),
         Index("ix_tickets_category_created", "category", "created_at"),
         Index("ix_tickets_created", "created_at"),

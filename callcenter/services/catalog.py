@@ -2,8 +2,9 @@
 
 Each category has a stable code, labels in Bahasa Indonesia and English, the APCO common
 incident type it maps to (APCO/NENA, as used by NENA EIDO), a default priority
-(1 = life at risk ... 4 = non-urgent), and whether a unit is dispatched. The non-dispatch
-dispositions close the ticket at intake and are never routed.
+(1 = life at risk ... 4 = non-urgent), how many units it needs by default, and whether a unit
+is dispatched. The non-dispatch dispositions close the ticket at intake and are never routed.
+The officer-in-danger category comes only from a unit's emergency button, never from intake.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ class Category:
     dispatch: bool = True
     handoff: str | None = None  # the agency the call is also handed on to
     keywords: tuple[str, ...] = field(default=())
+    default_units: int = 1
+    intake: bool = True  # may be chosen when a call is logged (or a unit logs what it found)
 
     def label(self, locale: str) -> str:
         return self.label_en if locale == "en" else self.label_id
@@ -31,12 +34,16 @@ class Category:
             "label": {"id": self.label_id, "en": self.label_en},
             "apco_code": self.apco_code,
             "default_priority": self.default_priority,
+            "default_units": self.default_units,
             "dispatch": self.dispatch,
+            "intake": self.intake,
         }
         if self.handoff:
             body["handoff"] = self.handoff
         return body
 
+
+EMERGENCY = "officer_emergency"
 
 CATEGORIES: tuple[Category, ...] = (
     Category(
@@ -45,6 +52,7 @@ CATEGORIES: tuple[Category, ...] = (
         "Traffic accident with injuries",
         "MVAINJY",
         1,
+        default_units=2,
         keywords=("laka", "lakalantas"),
     ),
     Category(
@@ -61,6 +69,7 @@ CATEGORIES: tuple[Category, ...] = (
         "Robbery with violence (mugging)",
         "ROBBERY",
         1,
+        default_units=2,
         keywords=("curas", "begal", "rampok"),
     ),
     Category(
@@ -83,7 +92,13 @@ CATEGORIES: tuple[Category, ...] = (
     Category("assault", "Penganiayaan", "Assault", "ASSAULT", 2, keywords=("pukul", "aniaya")),
     Category("fight", "Perkelahian", "Fight", "FIGHT", 2, keywords=("berkelahi", "ribut")),
     Category(
-        "brawl", "Tawuran", "Group brawl (tawuran)", "CIVDIS", 1, keywords=("tawuran", "geng")
+        "brawl",
+        "Tawuran",
+        "Group brawl (tawuran)",
+        "CIVDIS",
+        1,
+        default_units=2,
+        keywords=("tawuran", "geng"),
     ),
     Category(
         "domestic_violence",
@@ -107,10 +122,21 @@ CATEGORIES: tuple[Category, ...] = (
         "Weapon threat or shooting",
         "WEAPON",
         1,
+        default_units=2,
         keywords=("pistol", "sajam", "tembak"),
     ),
-    Category("kidnapping", "Penculikan", "Kidnapping", "ABDUCTNF", 1, keywords=("culik",)),
-    Category("bomb_threat", "Ancaman bom", "Bomb threat", "BOMB", 1, keywords=("bom",)),
+    Category(
+        "kidnapping",
+        "Penculikan",
+        "Kidnapping",
+        "ABDUCTNF",
+        1,
+        default_units=2,
+        keywords=("culik",),
+    ),
+    Category(
+        "bomb_threat", "Ancaman bom", "Bomb threat", "BOMB", 1, default_units=2, keywords=("bom",)
+    ),
     Category(
         "fire",
         "Kebakaran (diteruskan ke Damkar)",
@@ -161,6 +187,7 @@ CATEGORIES: tuple[Category, ...] = (
         "Election disturbance",
         "DISORD",
         2,
+        default_units=2,
         keywords=("pilkada", "pemilu", "tps"),
     ),
     Category(
@@ -201,6 +228,18 @@ CATEGORIES: tuple[Category, ...] = (
         "CITASST",
         3,
         keywords=("bantuan", "tolong"),
+    ),
+    # An officer in danger: made by a unit's emergency button (its units from
+    # CALLCENTER_EMERGENCY_UNITS), never chosen at intake.
+    Category(
+        EMERGENCY,
+        "Petugas butuh bantuan",
+        "Officer needs assistance",
+        "MAYDAY",
+        1,
+        keywords=("darurat", "panik"),
+        default_units=2,
+        intake=False,
     ),
     # Non-dispatch dispositions: logged and closed at intake, never routed.
     Category(

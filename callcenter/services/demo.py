@@ -146,7 +146,7 @@ def simulate_step(
         if not answer:
             continue
         unit = db.session.get(Unit, unit.id)
-        active: Assignment | None = state.active_assignment(unit_id=unit.id)
+        active: Assignment | None = state.active_assignment(unit.id)
         db.session.rollback()
         try:
             if active is None:
@@ -162,13 +162,13 @@ def simulate_step(
                     lifecycle.decline(active.id, {"reason": "busy"}, unit=unit, actor=actor)
                 done["answers"] += 1
             elif active.status == "accepted":
-                ticket = active.ticket
-                since = (now - ticket.status_changed_at).total_seconds()
+                reached = active.on_scene_at or active.en_route_at or active.responded_at
+                since = (now - reached).total_seconds()
                 step = {
-                    "acknowledged": ("en_route", 5),
+                    "accepted": ("en_route", 5),
                     "en_route": ("on_scene", 40),
                     "on_scene": ("cleared", 60),
-                }.get(ticket.status)
+                }.get(active.step)
                 if step and since > step[1] * rng.uniform(0.7, 1.5):
                     body = {"status": step[0]}
                     if step[0] == "cleared":

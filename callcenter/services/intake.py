@@ -12,12 +12,20 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import IdempotencyKey, Ticket, TicketCounter, User
-from ..models.ticket import CHANNELS, OPEN_STATUSES
+from ..models.ticket import CHANNELS, MAX_UNITS, OPEN_STATUSES
 from . import catalog, clock, events, geo, phones, queue, sql, state
 from .errors import ValidationError
 from .validation import Errors, coordinates, integer, optional_text, require_object, unknown_fields
 
-TICKET_FIELDS = {"channel", "caller", "category", "priority", "summary", "location"}
+TICKET_FIELDS = {
+    "channel",
+    "caller",
+    "category",
+    "priority",
+    "summary",
+    "location",
+    "units_needed",
+}
 CALLER_FIELDS = {"name", "phone"}
 LOCATION_FIELDS = {"lat", "lon", "address"}
 
@@ -26,7 +34,9 @@ def validate(data) -> dict:
     """The cleaned ticket fields, or ``ValidationError`` naming every field that is wrong.
 
     Unknown fields are refused; the location is required for calls that dispatch a unit,
-    and must lie in Indonesia; the phone number is normalised to E.164.
+    and must lie in Indonesia; the phone number is normalised to E.164; ``units_needed``
+    (1..10) defaults to the category's. The officer-in-danger category is refused: only a
+    unit's emergency button makes one.
     """
     cfg = current_app.config
     errors = Errors()
@@ -41,12 +51,20 @@ def validate(data) -> dict:
     category = catalog.get(data.get("category")) if isinstance(data.get("category"), str) else None
     if category is None:
         errors.add("category", _l("Choose a category from the catalog."))
+    elif not category.intake:
+        errors.add("category", _l("Only a unit's emergency button raises this category."))
 
     priority = None
     if data.get("priority") is not None:
         priority = integer(data["priority"], "priority", errors, 1, 4)
     elif category is not None:
         priority = category.default_priority
+
+    units_needed = None
+    if data.get("units_needed") is not None:
+        units_needed = integer(data["units_needed"], "units_needed", errors, 1, MAX_UNITS)
+    elif category is not None:
+        units_needed = category.default_units
 
     summary = optional_text(data.get("summary"), "summary", errors, cfg["CALLCENTER_SUMMARY_MAX"])
 
@@ -81,6 +99,7 @@ def validate(data) -> dict:
         "channel": channel,
         "category": category,
         "priority": priority,
+        "units_needed": units_needed,
         "summary": summary or "",
         "caller_name": caller_name,
         "caller_phone": phone,
@@ -94,7 +113,7 @@ def _request_hash(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _next_number(now) -> str:
+def next_number(now) -> str:
     """The next ticket number of the WIB day, e.g. ``110-20241114-00042``.
 
     The counter row's update lock serialises concurrent intake for the rest of the
@@ -180,7 +199,7 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
     now = clock.now()
     history = caller_history(clean["caller_phone"])
     ticket = Ticket(
-        number=_next_number(now),
+        number=next_number(now),
         category=category.code,
         created_by_id=actor.id,
         created_at=now,
@@ -191,6 +210,7 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
     )
     if category.dispatch:
         ticket.duplicate_of = find_duplicate(category.code, ticket.lat, ticket.lon, now)
+        ticket.waiting_since = now
     else:
         ticket.resolution = category.code
     db.session.add(ticket)
@@ -223,6 +243,7 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
             "category": ticket.category,
             "priority": ticket.priority,
             "channel": ticket.channel,
+            "units_needed": ticket.units_needed,
             "duplicate_of": ticket.duplicate_of_id,
         },
     )

@@ -1,27 +1,28 @@
-"""What happens to a ticket after the offer: answers, expiry, progress, cancel, close, edits.
+"""One unit's part in a ticket: answers to the offer, expiry, progress, backup and release.
 
 Every function is one unit of work: it locks in the order tickets, assignments, units,
 re-checks the state it was asked to change, writes the change and its events, and commits.
 A request that comes too late (the offer expired, the job was cleared) gets ``Conflict``.
+The ticket's status follows its units (``slots.follow_units``).
 """
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Assignment, Ticket, Unit, User
-from ..models.ticket import OPEN_STATUSES
+from ..models import Assignment, Emergency, Ticket, Unit, User
+from ..models.ticket import MAX_UNITS
 from ..models.unit import BUSY_STATUSES, SELF_STATUSES
-from . import catalog, clock, events, queue, routing, state
+from . import catalog, clock, events, queue, routing, slots, state
 from .errors import Conflict, NotFound, ValidationError
-from .validation import Errors, coordinates, integer, optional_text, unknown_fields
+from .validation import Errors, integer, optional_text, unknown_fields
 
-PROGRESS = {"en_route": ("acknowledged",), "on_scene": ("acknowledged", "en_route")}
+# The unit's own steps, and the steps each may follow.
+PROGRESS = {"en_route": ("accepted",), "on_scene": ("accepted", "en_route")}
 # The steps of a job as the officer reads them in a refusal.
 STEP_WORDS = {
-    "acknowledged": _l("accepted"),
+    "accepted": _l("accepted"),
     "en_route": _l("en route"),
     "on_scene": _l("on scene"),
     "cleared": _l("cleared"),
@@ -45,15 +46,19 @@ def _conflict_for(assignment: Assignment) -> Conflict:
         "ticket_cancelled": _l("The command center cancelled this ticket."),
         "reassigned": _l("The command center gave this job to another unit."),
         "closed": _l("The command center closed this ticket."),
+        "units_reduced": _l("The command center needs fewer units on this ticket."),
+        "emergency_ended": _l("The emergency has ended: the officer is safe."),
     }
     messages = {
         "expired": _l("This offer has expired. The command center offers it to another unit."),
         "cancelled": withdrawn.get(assignment.end_reason, _l("This offer was withdrawn.")),
         "declined": _l("This offer was already declined."),
         "accepted": _l("This offer was already accepted."),
-        "completed": _l("The command center closed this job.")
-        if assignment.end_reason == "closed_by_dispatcher"
-        else _l("This job is already cleared."),
+        "released": _l("The command center took you off this ticket."),
+        "completed": {
+            "closed_by_dispatcher": _l("The command center closed this job."),
+            "emergency_ended": _l("The emergency has ended: the officer is safe."),
+        }.get(assignment.end_reason, _l("This job is already cleared.")),
     }
     return Conflict(
         messages.get(assignment.status, _l("This offer is no longer open.")),
@@ -61,14 +66,22 @@ def _conflict_for(assignment: Assignment) -> Conflict:
     )
 
 
+def _required_reason(data: dict, allowed: set[str], max_len: int = 300):
+    """The required ``reason`` of a request, and the errors found so far."""
+    errors = Errors()
+    unknown_fields(data, allowed, errors)
+    reason = optional_text(data.get("reason"), "reason", errors, max_len)
+    if not reason and "reason" not in errors:
+        errors.add("reason", _l("Required."))
+    return reason, errors
+
+
 def _expire_locked(assignment: Assignment, ticket: Ticket) -> None:
     """Expire an offer past its deadline: the unit is marked unavailable (it may be out of
-    reach), the ticket goes to the next nearest unit."""
+    reach), the slot goes to the next nearest unit."""
     unit = state.lock_unit(assignment.unit_id)
     state.end_assignment(assignment, "expired", ticket=ticket, unit=unit, reason="no_answer")
     state.set_unit_status(unit, "unavailable", reason="offer_expired", ticket=ticket)
-    state.set_ticket_status(ticket, "queued", reason="offer_expired", unit=unit)
-    db.session.flush()
     routing.route_locked(ticket)
 
 
@@ -89,10 +102,10 @@ def expire_offer(assignment_id: int) -> bool:
 
 
 def accept(assignment_id: int, *, unit: Unit | None, actor: User) -> Assignment:
-    """The unit takes the job: the ticket is ``acknowledged``; the unit stays ``dispatched``
-    until it reports ``en_route``. Repeating an accept that went through (a retry on a bad
-    connection) changes nothing; an offer that expired, was withdrawn or was declined is a
-    ``Conflict``."""
+    """The unit takes the job: the ticket is ``acknowledged`` (unless another unit is further
+    already); the unit stays ``dispatched`` until it reports ``en_route``. Repeating an accept
+    that went through (a retry on a bad connection) changes nothing; an offer that expired,
+    was withdrawn or was declined is a ``Conflict``."""
     assignment = _assignment_for(assignment_id, unit)
     ticket = assignment.ticket
     if assignment.status == "accepted" and assignment.responded_at is not None:
@@ -107,7 +120,9 @@ def accept(assignment_id: int, *, unit: Unit | None, actor: User) -> Assignment:
     now = clock.now()
     assignment.status = "accepted"
     assignment.responded_at = now
-    ticket.acknowledged_at = now
+    if ticket.acknowledged_at is None:
+        ticket.acknowledged_at = now  # the first unit to accept
+    db.session.flush()
     events.record(
         "assignment.accepted",
         ticket=ticket,
@@ -117,22 +132,20 @@ def accept(assignment_id: int, *, unit: Unit | None, actor: User) -> Assignment:
             "assignment_id": assignment.id,
             "callsign": assignment.unit.callsign,
             "number": ticket.number,
+            "slot": assignment.slot,
             "response_s": round((now - assignment.offered_at).total_seconds(), 1),
         },
     )
-    state.set_ticket_status(ticket, "acknowledged", actor=actor, unit=assignment.unit_id)
+    crew = slots.crew_of(ticket)
+    slots.follow_units(ticket, crew, actor=actor, unit=assignment.unit_id)
     db.session.commit()
     return assignment
 
 
 def decline(assignment_id: int, data: dict, *, unit: Unit | None, actor: User) -> Assignment:
-    """The unit turns the offer down (with a reason): it is free again, and the ticket is
-    offered to the next nearest unit that has not declined it."""
-    errors = Errors()
-    unknown_fields(data, {"reason"}, errors)
-    reason_text = optional_text(data.get("reason"), "reason", errors, 200)
-    if not reason_text:
-        errors.add("reason", _l("Required."))
+    """The unit turns the offer down (with a reason): it is free again, and the slot is
+    offered to the next nearest unit that has not declined the ticket."""
+    reason_text, errors = _required_reason(data, {"reason"}, 200)
     if errors:
         raise ValidationError(_l("Give a reason for declining."), fields=errors)
     assignment = _assignment_for(assignment_id, unit)
@@ -151,8 +164,6 @@ def decline(assignment_id: int, data: dict, *, unit: Unit | None, actor: User) -
         data={"reason": reason_text},
     )
     state.set_unit_status(locked_unit, "available", actor=actor, ticket=ticket)
-    state.set_ticket_status(ticket, "queued", reason="offer_declined", unit=locked_unit)
-    db.session.flush()
     routing.route_locked(ticket)
     queue.route_queued_after_commit()
     db.session.commit()
@@ -160,10 +171,13 @@ def decline(assignment_id: int, data: dict, *, unit: Unit | None, actor: User) -
 
 
 def progress(assignment_id: int, data: dict, *, unit: Unit | None, actor: User) -> Assignment:
-    """``en_route``, ``on_scene``, or ``cleared`` with a resolution (and a note).
+    """This unit is ``en_route``, ``on_scene``, or ``cleared`` with a resolution (and a note).
 
-    Repeating the step just taken changes nothing (a retried request); anything else out
-    of order, or on a job no longer accepted, is a ``Conflict``.
+    Each unit keeps its own progress; the ticket takes its most advanced unit's. Clearing
+    frees this unit only; the ticket closes (with this resolution) when it was the last
+    active unit and no slot is open. Repeating the step just taken changes nothing (a
+    retried request); anything else out of order, or on a job no longer accepted, is a
+    ``Conflict``.
     """
     errors = Errors()
     unknown_fields(data, {"status", "resolution", "note"}, errors)
@@ -181,13 +195,15 @@ def progress(assignment_id: int, data: dict, *, unit: Unit | None, actor: User) 
     ticket = assignment.ticket
     if assignment.status != "accepted":
         raise _conflict_for(assignment)
-    if status != "cleared" and ticket.status == status:
+    step = assignment.step
+    if status == step:
+        db.session.rollback()
         return assignment  # a retry of the step just taken
-    if status in PROGRESS and ticket.status not in PROGRESS[status]:
+    if status in PROGRESS and step not in PROGRESS[status]:
         raise Conflict(
             _l(
                 "The job is %(status)s; it cannot go to %(next)s.",
-                status=STEP_WORDS.get(ticket.status, ticket.status),
+                status=STEP_WORDS.get(step, step),
                 next=STEP_WORDS[status],
             ),
             code="invalid_transition",
@@ -195,163 +211,157 @@ def progress(assignment_id: int, data: dict, *, unit: Unit | None, actor: User) 
     locked_unit = state.lock_unit(assignment.unit_id)
     now = clock.now()
     if status == "cleared":
-        state.end_assignment(
-            assignment, "completed", ticket=ticket, unit=locked_unit, actor=actor, reason="cleared"
-        )
-        _close(ticket, resolution, note, actor=actor, unit=locked_unit)
-        state.set_unit_status(locked_unit, "available", actor=actor, ticket=ticket)
-        queue.route_queued_after_commit()
+        _clear(assignment, ticket, locked_unit, resolution, note, actor=actor)
     else:
-        if status == "on_scene":
-            ticket.on_scene_at = now
-        state.set_ticket_status(ticket, status, actor=actor, unit=locked_unit)
+        if status == "en_route":
+            assignment.en_route_at = now
+        else:
+            assignment.on_scene_at = now
+            if ticket.on_scene_at is None:
+                ticket.on_scene_at = now  # the first unit at the scene
+        db.session.flush()
+        slots.follow_units(ticket, slots.crew_of(ticket), actor=actor, unit=locked_unit)
         state.set_unit_status(locked_unit, status, actor=actor, ticket=ticket)
     db.session.commit()
     return assignment
 
 
-def _close(ticket: Ticket, resolution: str, note: str | None, *, actor, unit=None) -> None:
-    ticket.resolution = resolution
-    ticket.resolution_note = note
-    state.finish_ticket(
-        ticket, "closed", actor=actor, unit=unit, data={"resolution": resolution, "note": note}
+def _clear(assignment, ticket, unit, resolution, note, *, actor) -> None:
+    assignment.resolution = resolution
+    assignment.note = note
+    state.end_assignment(
+        assignment,
+        "completed",
+        ticket=ticket,
+        unit=unit,
+        actor=actor,
+        reason="cleared",
+        data={"resolution": resolution, "note": note},
     )
-
-
-def _end_active(ticket: Ticket, *, reason: str, actor) -> Unit | None:
-    """End the ticket's open offer or assignment and free its unit; returns the unit."""
-    active = state.active_assignment(ticket_id=ticket.id, lock=True)
-    if active is None:
-        return None
-    unit = state.lock_unit(active.unit_id)
-    if active.status == "accepted" and reason == "closed":
-        state.end_assignment(
-            active,
-            "completed",
-            ticket=ticket,
-            unit=unit,
+    crew = slots.crew_of(ticket)
+    if not crew.active and crew.to_fill == 0:
+        ticket.resolution = resolution
+        ticket.resolution_note = note
+        state.finish_ticket(
+            ticket,
+            "closed",
             actor=actor,
-            reason="closed_by_dispatcher",
+            unit=unit,
+            data={"resolution": resolution, "note": note, "last_unit": unit.callsign},
         )
     else:
-        state.end_assignment(
-            active,
-            "cancelled",
-            ticket=ticket,
-            unit=unit,
-            actor=actor,
-            reason=reason,
-            data={"reason": reason},
-        )
+        slots.follow_units(ticket, crew, actor=actor, unit=unit)
     state.set_unit_status(unit, "available", actor=actor, ticket=ticket)
     queue.route_queued_after_commit()
-    return unit
 
 
-def _open_ticket(ticket_id: int) -> Ticket:
-    ticket = state.lock_ticket(ticket_id)
-    if ticket is None:
-        raise NotFound(_l("No such ticket."))
-    if ticket.status not in OPEN_STATUSES:
+def release(assignment_id: int, data: dict, *, actor: User) -> Assignment:
+    """The dispatcher takes one unit off a ticket, with a reason: the unit is free, and its
+    slot is offered to the next nearest unit, or, with ``refill: false``, the ticket needs
+    one unit fewer. The released unit is not offered this ticket again automatically."""
+    reason, errors = _required_reason(data, {"reason", "refill"})
+    refill = data.get("refill", True)
+    if not isinstance(refill, bool):
+        errors.add("refill", _l("Must be true or false."))
+    if errors:
+        raise ValidationError(_l("The unit was not released."), fields=errors)
+    assignment = _assignment_for(assignment_id, None)
+    ticket = assignment.ticket
+    if not assignment.is_active:
+        raise _conflict_for(assignment)
+    if not refill and ticket.units_needed == 1:
         raise Conflict(
-            _l(
-                "Ticket %(number)s is already %(status)s.",
-                number=ticket.number,
-                status=ticket.status,
-            ),
-            code="ticket_not_open",
+            _l("A ticket needs at least one unit. Release it with a replacement, or cancel."),
+            code="last_unit",
         )
-    return ticket
-
-
-def cancel(ticket_id: int, data: dict, *, actor: User) -> Ticket:
-    """Cancel an open ticket with a reason; its unit, if any, is freed."""
-    errors = Errors()
-    unknown_fields(data, {"reason"}, errors)
-    reason = optional_text(data.get("reason"), "reason", errors, 300)
-    if not reason and "reason" not in errors:
-        errors.add("reason", _l("Required."))
-    if errors:
-        raise ValidationError(_l("The ticket was not cancelled."), fields=errors)
-    ticket = _open_ticket(ticket_id)
-    unit = _end_active(ticket, reason="ticket_cancelled", actor=actor)
-    ticket.cancel_reason = reason
-    state.finish_ticket(ticket, "cancelled", actor=actor, unit=unit, data={"reason": reason})
-    db.session.commit()
-    return ticket
-
-
-def close(ticket_id: int, data: dict, *, actor: User) -> Ticket:
-    """The dispatcher closes an open ticket with a resolution (and a note)."""
-    errors = Errors()
-    unknown_fields(data, {"resolution", "note"}, errors)
-    resolution = data.get("resolution")
-    if resolution not in catalog.RESOLUTIONS:
-        errors.add("resolution", _l("Choose a resolution."))
-    note = optional_text(data.get("note"), "note", errors, 2000)
-    if errors:
-        raise ValidationError(_l("The ticket was not closed."), fields=errors)
-    ticket = _open_ticket(ticket_id)
-    unit = _end_active(ticket, reason="closed", actor=actor)
-    _close(ticket, resolution, note, actor=actor, unit=unit)
-    db.session.commit()
-    return ticket
-
-
-def edit(ticket_id: int, data: dict, *, actor: User) -> Ticket:
-    """Change priority, summary or location of an open ticket; each change is audited.
-    A waiting ticket whose location changed is routed again."""
-    errors = Errors()
-    unknown_fields(data, {"priority", "summary", "location"}, errors)
-    changes: dict = {}
-    if "priority" in data:
-        changes["priority"] = integer(data["priority"], "priority", errors, 1, 4)
-    if "summary" in data:
-        changes["summary"] = (
-            optional_text(
-                data["summary"], "summary", errors, current_app.config["CALLCENTER_SUMMARY_MAX"]
-            )
-            or ""
+    crew = slots.crew_of(ticket, lock=True)
+    if not refill and len(crew.active) == 1 and crew.completed >= ticket.units_needed - 1:
+        raise Conflict(
+            _l("The units this ticket needs have all cleared: close the ticket instead."),
+            code="close_instead",
         )
-    if "location" in data:
-        loc = data["location"]
-        if not isinstance(loc, dict):
-            errors.add("location", _l("Must be an object."))
-        else:
-            unknown_fields(loc, {"lat", "lon", "address"}, errors, "location.")
-            point = coordinates(loc.get("lat"), loc.get("lon"), errors, "location.")
-            address = optional_text(loc.get("address"), "location.address", errors, 300)
-            if point:
-                changes["lat"], changes["lon"] = point
-                changes["address"] = address
-    if not data:
-        raise ValidationError(_l("Nothing to change."))
-    if errors:
-        raise ValidationError(_l("The ticket was not changed."), fields=errors)
-
-    ticket = _open_ticket(ticket_id)
-    diff = {}
-    for name, value in changes.items():
-        old = getattr(ticket, name)
-        if old != value:
-            diff[name] = [old, value]
-            setattr(ticket, name, value)
-    if not diff:
-        db.session.rollback()
-        return ticket
-    ticket.updated_at = clock.now()
-    active = state.active_assignment(ticket_id=ticket.id)
-    events.record(
-        "ticket.updated",
+    unit = state.lock_unit(assignment.unit_id)
+    state.end_assignment(
+        assignment,
+        "released",
         ticket=ticket,
+        unit=unit,
         actor=actor,
-        unit=active.unit_id if active else None,
-        data={"changes": diff, "number": ticket.number},
+        reason=reason,
+        data={"reason": reason, "refill": refill, "step": assignment.step},
     )
-    if ticket.status in ("new", "queued") and ({"lat", "lon", "priority"} & diff.keys()):
-        queue.route_ticket_after_commit(ticket.id)
+    state.set_unit_status(unit, "available", actor=actor, ticket=ticket)
+    if not refill:
+        crew.active.remove(assignment)
+        before = ticket.units_needed
+        slots.compact(crew, before - 1)
+        ticket.units_needed = before - 1
+        ticket.updated_at = clock.now()
+        db.session.flush()
+        events.record(
+            "ticket.updated",
+            ticket=ticket,
+            actor=actor,
+            data={
+                "changes": {"units_needed": [before, ticket.units_needed]},
+                "number": ticket.number,
+                "reason": "released",
+            },
+        )
+    routing.route_locked(ticket)
+    queue.route_queued_after_commit()
     db.session.commit()
-    return ticket
+    return assignment
+
+
+def request_backup(assignment_id: int, data: dict, *, unit: Unit | None, actor: User) -> dict:
+    """The unit on a job (or a dispatcher) asks for ``count`` more units (1 by default, the
+    ticket's total capped at 10), with a reason; the new slots are routed at once.
+
+    Refused when the unit no longer holds the job, or has only been offered it.
+    Returns ``{assignment, ticket, added}``."""
+    reason, errors = _required_reason(data, {"reason", "count"})
+    count = 1
+    if "count" in data:
+        count = integer(data["count"], "count", errors, 1, MAX_UNITS - 1)
+    if errors:
+        raise ValidationError(_l("The request for backup was not sent."), fields=errors)
+    assignment = _assignment_for(assignment_id, unit)
+    ticket = assignment.ticket
+    if not assignment.is_active or (unit is not None and assignment.status != "accepted"):
+        raise _conflict_for(assignment)
+    room = MAX_UNITS - ticket.units_needed
+    if room == 0:
+        raise Conflict(
+            _l("This ticket already has the most units a ticket can have (%(n)s).", n=MAX_UNITS),
+            code="units_at_most",
+        )
+    added = min(count, room)
+    before = ticket.units_needed
+    now = clock.now()
+    ticket.units_needed = before + added
+    ticket.backup_requested_at = now
+    ticket.updated_at = now
+    db.session.flush()
+    events.record(
+        "ticket.backup_requested",
+        ticket=ticket,
+        unit=assignment.unit_id,
+        actor=actor,
+        data={
+            "number": ticket.number,
+            "assignment_id": assignment.id,
+            "callsign": assignment.unit.callsign,
+            "count": count,
+            "added": added,
+            "units_needed": [before, ticket.units_needed],
+            "reason": reason,
+            "by_unit": unit is not None,
+        },
+    )
+    routing.route_locked(ticket)
+    db.session.commit()
+    return {"assignment": assignment, "ticket": ticket, "added": added}
 
 
 def set_own_status(unit: Unit, data: dict, *, actor: User) -> Unit:
@@ -381,12 +391,14 @@ def set_own_status(unit: Unit, data: dict, *, actor: User) -> Unit:
 
 
 def get_ticket_for_unit(ticket_id: int, unit: Unit) -> Ticket:
-    """A ticket a unit has been offered or assigned; any other is 404 to the unit."""
-    exists = db.session.scalar(
-        db.select(
-            db.exists().where(Assignment.ticket_id == ticket_id, Assignment.unit_id == unit.id)
-        )
+    """A ticket a unit has been offered or assigned, or its own emergency; any other is
+    404 to the unit."""
+    offered = db.select(Assignment.id).where(
+        Assignment.ticket_id == ticket_id, Assignment.unit_id == unit.id
     )
-    if not exists:
+    in_danger = db.select(Emergency.id).where(
+        Emergency.ticket_id == ticket_id, Emergency.unit_id == unit.id
+    )
+    if not db.session.scalar(db.select(db.or_(offered.exists(), in_danger.exists()))):
         raise NotFound(_l("No such ticket."))
     return db.session.get(Ticket, ticket_id)

@@ -8,7 +8,7 @@ wait for each other but never deadlock.
 from __future__ import annotations
 
 from ..extensions import db
-from ..models import Assignment, Ticket, Unit
+from ..models import Assignment, Emergency, Ticket, Unit
 from ..models.assignment import ACTIVE_STATUSES
 from . import clock, events, locator
 
@@ -40,14 +40,12 @@ def lock_assignment(assignment_id: int) -> Assignment | None:
     ).one_or_none()
 
 
-def active_assignment(
-    *, ticket_id: int | None = None, unit_id: int | None = None, lock: bool = False
-) -> Assignment | None:
-    query = db.select(Assignment).where(Assignment.status.in_(ACTIVE_STATUSES))
-    if ticket_id is not None:
-        query = query.where(Assignment.ticket_id == ticket_id)
-    if unit_id is not None:
-        query = query.where(Assignment.unit_id == unit_id)
+def active_assignment(unit_id: int, *, lock: bool = False) -> Assignment | None:
+    """The unit's one open offer or assignment, if it has one (a ticket may have several:
+    see ``slots.crew_of``)."""
+    query = db.select(Assignment).where(
+        Assignment.status.in_(ACTIVE_STATUSES), Assignment.unit_id == unit_id
+    )
     if lock:
         query = query.with_for_update(of=Assignment).execution_options(populate_existing=True)
     return db.session.scalars(query).one_or_none()
@@ -106,7 +104,8 @@ def set_unit_status(
 def finish_ticket(
     ticket: Ticket, to: str, *, actor=None, unit=None, data: dict | None = None
 ) -> None:
-    """End a ticket as ``closed`` or ``cancelled``, with its ``ticket.<to>`` event."""
+    """End a ticket as ``closed`` or ``cancelled``, with its ``ticket.<to>`` event; the
+    caller has ended its assignments. An officer's emergency on it ends with it."""
     now = clock.now()
     before = ticket.status
     ticket.status = to
@@ -114,6 +113,7 @@ def finish_ticket(
     ticket.status_changed_at = now
     ticket.updated_at = now
     ticket.closed_at = now
+    ticket.waiting_since = None
     events.record(
         f"ticket.{to}",
         ticket=ticket,
@@ -121,6 +121,29 @@ def finish_ticket(
         actor=actor,
         data={"from": before, "number": ticket.number, **(data or {})},
     )
+    emergency = db.session.scalars(
+        db.select(Emergency)
+        .where(Emergency.ticket_id == ticket.id, Emergency.ended_at.is_(None))
+        .with_for_update(of=Emergency)
+    ).one_or_none()
+    if emergency is not None:
+        emergency.ended_at = now
+        emergency.ended_by_id = actor if isinstance(actor, int) or actor is None else actor.id
+        emergency.end_reason = (data or {}).get("reason") or (data or {}).get("note") or to
+        events.record(
+            "emergency.ended",
+            ticket=ticket,
+            unit=emergency.unit_id,
+            actor=actor,
+            data={
+                "number": ticket.number,
+                "emergency_id": emergency.id,
+                "callsign": emergency.unit.callsign,
+                "ticket_status": to,
+                "reason": emergency.end_reason,
+                "alarm_acknowledged": emergency.acknowledged_at is not None,
+            },
+        )
 
 
 def end_assignment(
@@ -133,7 +156,8 @@ def end_assignment(
     reason: str | None = None,
     data: dict | None = None,
 ) -> None:
-    """End an offer or assignment as ``to`` (declined, expired, cancelled, completed) with
+    """End an offer or assignment as ``to`` (declined, expired, cancelled, completed,
+    released) with
     its ``assignment.<to>`` event; the caller frees or moves the unit."""
     assignment.status = to
     assignment.ended_at = clock.now()
@@ -150,6 +174,7 @@ def end_assignment(
             "assignment_id": assignment.id,
             "callsign": unit.callsign,
             "number": ticket.number,
+            "slot": assignment.slot,
             **(data or {}),
         },
     )

@@ -1,13 +1,14 @@
-"""Reading tickets: lists, one ticket with its assignments, and the board's open set."""
+"""Reading tickets: lists, one ticket with its units and assignments."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Assignment, Ticket
-from ..models.assignment import ACTIVE_STATUSES
 from ..models.ticket import OPEN_STATUSES, TICKET_STATUSES
+from . import slots
 from .errors import NotFound, ValidationError
 
 
@@ -36,7 +37,9 @@ def parse_statuses(raw: str | None) -> list[str] | None:
 
 def list_tickets(statuses: list[str] | None, limit: int, after: int | None) -> list[Ticket]:
     """Tickets in id order after the ``after`` cursor."""
-    query = db.select(Ticket).order_by(Ticket.id).limit(limit)
+    query = (
+        db.select(Ticket).options(selectinload(Ticket.emergency)).order_by(Ticket.id).limit(limit)
+    )
     if statuses:
         query = query.where(Ticket.status.in_(statuses))
     if after is not None:
@@ -51,16 +54,13 @@ def get(ticket_id: int) -> Ticket:
     return ticket
 
 
-def active_assignments(ticket_ids: list[int]) -> dict[int, Assignment]:
-    """The open offer or assignment of each ticket that has one."""
-    if not ticket_ids:
-        return {}
-    rows = db.session.scalars(
-        db.select(Assignment).where(
-            Assignment.ticket_id.in_(ticket_ids), Assignment.status.in_(ACTIVE_STATUSES)
-        )
-    )
-    return {a.ticket_id: a for a in rows}
+def crews(rows: list[Ticket]) -> dict[int, slots.Crew]:
+    """Each ticket's active assignments and how many units cleared it (for its JSON)."""
+    return slots.crews(rows)
+
+
+def crew(ticket: Ticket) -> slots.Crew:
+    return slots.crews([ticket])[ticket.id]
 
 
 def assignments_of(ticket_id: int) -> list[Assignment]:

@@ -13,9 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Sector, Ticket, Unit, UnitPosition, User
 from ..models.unit import UNIT_KINDS
-from . import bus, clock, events, locator, queue, sql
+from . import bus, clock, emergency, events, locator, queue, sql
 from .errors import NotFound, ValidationError
-from .validation import Errors, coordinates, is_number, optional_text, unknown_fields
+from .validation import (
+    Errors,
+    coordinates,
+    is_number,
+    optional_text,
+    parse_time,
+    unknown_fields,
+)
 
 CALLSIGN_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 # A device clock may run a little ahead; further ahead is a broken clock.
@@ -101,28 +108,12 @@ def unit_of(user: User) -> Unit:
     return get(user.unit_id)
 
 
-def _parse_time(value, errors: Errors) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        errors.add("recorded_at", _l("An ISO 8601 time with its offset."))
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        errors.add("recorded_at", _l("An ISO 8601 time with its offset."))
-        return None
-    if moment.tzinfo is None:
-        errors.add("recorded_at", _l("An ISO 8601 time with its offset."))
-        return None
-    return moment
-
-
 def report_position(unit: Unit, data: dict) -> dict:
     """Store a position report and move the unit, unless a newer report is already applied.
 
     Every report is kept in the breadcrumb history; a repeat of one already stored (same
-    ``recorded_at``) changes nothing. Returns ``{applied, duplicate, recorded_at}``.
+    ``recorded_at``) changes nothing. While the unit has an open emergency, the report also
+    moves the emergency's ticket. Returns ``{applied, duplicate, recorded_at}``.
     """
     errors = Errors()
     unknown_fields(
@@ -133,7 +124,7 @@ def report_position(unit: Unit, data: dict) -> dict:
     if accuracy is not None and (not is_number(accuracy) or not 0 <= accuracy <= 100_000):
         errors.add("accuracy_m", _l("Must be a number from 0 to 100000."))
     now = clock.now()
-    recorded_at = _parse_time(data.get("recorded_at"), errors)
+    recorded_at = parse_time(data.get("recorded_at"), "recorded_at", errors)
     if recorded_at is not None and recorded_at > now + MAX_CLOCK_SKEW:
         errors.add("recorded_at", _l("This time is in the future. Check the device clock."))
     if errors:
@@ -149,6 +140,7 @@ def report_position(unit: Unit, data: dict) -> dict:
     if before:
         db.session.rollback()
         return {"applied": False, "duplicate": True, "recorded_at": recorded_at}
+    emergency.follow_position(unit.id, lat, lon, recorded_at)  # locks its ticket first
     moved = (
         db.session.execute(
             db.update(Unit)
@@ -189,7 +181,10 @@ def report_position(unit: Unit, data: dict) -> dict:
 
 
 def _tickets_waiting() -> bool:
-    return db.session.scalar(db.select(db.exists().where(Ticket.status == "queued")))
+    """A ticket with a slot that routing could not fill yet."""
+    return db.session.scalar(
+        db.select(db.exists().where(Ticket.waiting_since.is_not(None), Ticket.status != "new"))
+    )
 
 
 def _route_queued_soon() -> None:

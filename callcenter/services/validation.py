@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
@@ -76,3 +77,21 @@ def coordinates(
         errors.add(prefix + "lon", _l("This location is outside Indonesia."))
         return None
     return float(lat), float(lon)
+
+
+def parse_time(value, name: str, errors: Errors) -> datetime | None:
+    """An ISO 8601 time with its offset (``Z`` too), as an aware datetime; None if absent."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.add(name, _l("An ISO 8601 time with its offset."))
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        errors.add(name, _l("An ISO 8601 time with its offset."))
+        return None
+    if moment.tzinfo is None:
+        errors.add(name, _l("An ISO 8601 time with its offset."))
+        return None
+    return moment

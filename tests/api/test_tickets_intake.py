@@ -292,9 +292,9 @@ def test_numbers_restart_each_wib_day(app):
 
     with app.app_context():
         # 16:59 UTC is 23:59 WIB on the 14th; 17:00 UTC is already the 15th in WIB.
-        late = intake._next_number(datetime(2024, 11, 14, 16, 59, tzinfo=UTC))
-        early = intake._next_number(datetime(2024, 11, 14, 17, 0, tzinfo=UTC))
-        again = intake._next_number(datetime(2024, 11, 15, 3, 0, tzinfo=UTC))
+        late = intake.next_number(datetime(2024, 11, 14, 16, 59, tzinfo=UTC))
+        early = intake.next_number(datetime(2024, 11, 14, 17, 0, tzinfo=UTC))
+        again = intake.next_number(datetime(2024, 11, 15, 3, 0, tzinfo=UTC))
         db.session.rollback()
         db.session.remove()
     assert late == "110-20241114-00001"

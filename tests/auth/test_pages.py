@@ -37,7 +37,42 @@ def test_unit_user_lands_on_the_unit_screen(client, factory):
     factory.user("unit", username="kpj1", unit_id=unit_id)
     response = page_sign_in(client, "kpj1")
     assert response.headers["Location"] == "/mdt/"
-    assert client.get("/").status_code == 403  # a unit may not open the console
+    assert client.get("/").headers["Location"] == "/mdt/"  # home is the unit's screen
+
+
+def sign_in_from_the_address(client, username):
+    """What a person does: open the site's address, get the sign-in page, sign in."""
+    first = client.get("/")
+    assert first.status_code == 302 and first.headers["Location"].startswith("/login")
+    login_url = first.headers["Location"]
+    token = csrf_from(client.get(login_url).get_data(as_text=True))
+    return client.post(
+        login_url,
+        data={"username": username, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "role,path,marker",
+    [
+        ("unit", "/mdt/", "mdt-body"),
+        ("dispatcher", "/", "console-page"),
+        ("supervisor", "/", "console-page"),
+        ("admin", "/", "console-page"),
+    ],
+)
+def test_opening_the_site_address_and_signing_in_lands_on_the_right_screen(
+    client, factory, role, path, marker
+):
+    """Found by trying it as a new user: a unit user who opened the site's address and
+    signed in got "403 Your role may not open this page"."""
+    unit_id = factory.unit() if role == "unit" else None
+    factory.user(role, username=f"new-{role}", unit_id=unit_id)
+    page = sign_in_from_the_address(client, f"new-{role}")
+    assert page.status_code == 200
+    assert page.request.path == path
+    assert marker in page.get_data(as_text=True)
 
 
 def test_wrong_password_on_the_page(client, factory):

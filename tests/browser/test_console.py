@@ -387,7 +387,9 @@ def test_manual_assignment_asks_before_pulling_a_unit_off_another_job(
         ).status_code
         == 200
     )
-    urgent = created(client, headers, category="weapon", priority=1, summary="Ancaman senjata")
+    urgent = created(
+        client, headers, category="weapon", priority=1, units_needed=1, summary="Ancaman senjata"
+    )
 
     page = open_console(new_page, live_server, factory)
     row(page, urgent["number"]).click()

@@ -82,7 +82,9 @@ def test_a_unit_receives_accepts_and_clears_a_job_on_its_phone(
     # the offer appears without a reload.
     ticket = client.post(
         "/api/v1/tickets",
-        json=ticket_payload(category="violent_robbery", priority=1, summary=SUMMARY),
+        json=ticket_payload(
+            category="violent_robbery", priority=1, units_needed=1, summary=SUMMARY
+        ),
         headers=dispatcher,
     ).get_json()
     offer = page.get_by_test_id("offer")

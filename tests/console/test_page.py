@@ -34,7 +34,9 @@ def test_the_console_carries_what_its_script_needs(client, factory):
     assert page["supervisor"] is False
     assert page["lastEventId"] == max(e.id for e in factory.events())
     codes = [c["code"] for c in page["categories"]]
-    assert codes == [c.code for c in catalog.CATEGORIES]
+    # The officer-in-danger category is raised by a unit's button only.
+    assert codes == [c.code for c in catalog.CATEGORIES if c.intake]
+    assert catalog.EMERGENCY not in codes
     theft = next(c for c in page["categories"] if c["code"] == "theft")
     assert "copet" in theft["keywords"] and theft["label_local"] == "Pencurian"
     assert page["settings"]["onSceneTargetS"] == 600

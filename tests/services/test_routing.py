@@ -10,7 +10,7 @@ import pytest
 
 from callcenter.extensions import db
 from callcenter.models import Assignment, Ticket, Unit, User
-from callcenter.services import clock, lifecycle, routing
+from callcenter.services import clock, lifecycle, repair, routing
 from callcenter.services.errors import Conflict
 from tests.helpers import KEPANJEN, offset, ticket_payload
 
@@ -188,14 +188,14 @@ def test_expiry_marks_the_unit_unavailable_and_offers_the_next(factory, new_tick
     route(factory, ticket_id)
     offer = active(factory, ticket_id)
     expire_now(app, offer.id)
-    report = factory.run(routing.sweep)
+    report = factory.run(repair.sweep)
     assert report["expired"] == 1
     unit = factory.unit_row(first)
     assert (unit.status, unit.status_reason) == ("unavailable", "offer_expired")
     assert active(factory, ticket_id).unit_id == second
     assert factory.assignments(ticket_id)[0].status == "expired"
     # Sweeping again changes nothing.
-    assert factory.run(routing.sweep)["expired"] == 0
+    assert factory.run(repair.sweep)["expired"] == 0
 
 
 def test_late_accept_after_expiry_is_409_and_changes_nothing(factory, new_ticket, app):
@@ -283,7 +283,7 @@ def test_escalation_after_max_offers(factory, new_ticket, app):
         escalated = factory.events("ticket.escalated")
         assert len(escalated) == 1 and escalated[0].data["reason"] == "max_offers"
         # The sweep does not offer it again.
-        factory.run(routing.sweep)
+        factory.run(repair.sweep)
         assert active(factory, ticket_id) is None
     finally:
         app.config["CALLCENTER_MAX_OFFERS"] = 5
@@ -297,17 +297,17 @@ def test_high_priority_ticket_queued_too_long_is_escalated(factory, new_ticket, 
     with app.app_context():
         for tid in (ticket_id, low_id):
             row = db.session.get(Ticket, tid)
-            row.status_changed_at = clock.now() - timedelta(
+            row.waiting_since = clock.now() - timedelta(
                 seconds=app.config["CALLCENTER_ESCALATE_QUEUED_S"] + 1
             )
         db.session.commit()
         db.session.remove()
-    assert factory.run(routing.sweep)["escalated"] == 1
+    assert factory.run(repair.sweep)["escalated"] == 1
     assert factory.ticket(ticket_id).escalation_reason == "queued_too_long"
     assert factory.ticket(low_id).escalated_at is None
     # Still routed when a unit turns up.
     factory.unit(point=KEPANJEN)
-    factory.run(routing.sweep)
+    factory.run(repair.sweep)
     assert active(factory, ticket_id) is not None
 
 
@@ -452,3 +452,35 @@ class TestManualAssignment:
         assert self.assign(client, dispatcher, ticket_id, 99999).status_code == 422
         assert self.assign(client, dispatcher, 99999, off).status_code == 404
         assert factory.assignments() == []
+
+
+def test_routing_skips_a_unit_another_transaction_holds(production_stack, factory, new_ticket):
+    """PostgreSQL: a routing transaction may claim several units; it never waits for a unit
+    row another transaction holds (two of them could wait for each other: a deadlock). The
+    held unit is passed over for the next nearest."""
+    import threading
+
+    from sqlalchemy import text
+
+    app = production_stack
+    held = factory.unit(point=offset(KEPANJEN, 100, 0))
+    free = factory.unit(point=offset(KEPANJEN, 800, 0))
+    ticket_id = new_ticket()
+    with app.app_context():
+        other = db.engine.connect()
+        other.execute(text("SELECT id FROM units WHERE id = :u FOR UPDATE"), {"u": held})
+        outcome = {}
+        thread = threading.Thread(
+            target=lambda: outcome.setdefault("result", route(factory, ticket_id))
+        )
+        thread.start()
+        thread.join(10)
+        finished = not thread.is_alive()
+        other.rollback()
+        other.close()
+        thread.join(10)
+        db.session.remove()
+    assert finished, "routing waited for a unit another transaction held"
+    assert outcome["result"] == "offered"
+    assert active(factory, ticket_id).unit_id == free
+    assert factory.unit_row(held).status == "available"

@@ -17,7 +17,10 @@ CLOSING = {
     "assignment.expired",
     "assignment.cancelled",
     "assignment.completed",
+    "assignment.released",
 }
+# Events that set or change how many units a ticket needs.
+NEED = {"ticket.created", "ticket.updated", "ticket.backup_requested"}
 
 
 def wait_for(predicate, timeout=30.0, interval=0.1, message="condition not met in time"):
@@ -96,8 +99,9 @@ class UnitSimulator(threading.Thread):
                 self.ignored.add(aid)  # let it expire
                 self.answers["ignore"] += 1
         elif assignment["status"] == "accepted":
-            step = {"acknowledged": "en_route", "en_route": "on_scene"}.get(
-                state["ticket"]["status"], "cleared"
+            # This unit's own progress (other units on the ticket may be further on).
+            step = {"accepted": "en_route", "en_route": "on_scene"}.get(
+                assignment["step"], "cleared"
             )
             body = {"status": step}
             if step == "cleared":
@@ -106,13 +110,25 @@ class UnitSimulator(threading.Thread):
             self.call("POST", f"/api/v1/assignments/{aid}/progress", body)
 
 
+def _needed(event, needed: dict) -> int | None:
+    """The units a ticket needs after ``event``, if the event says."""
+    data = event.data or {}
+    if event.type == "ticket.created":
+        return data.get("units_needed", 1)
+    if event.type == "ticket.backup_requested":
+        return data["units_needed"][1]
+    change = (data.get("changes") or {}).get("units_needed")
+    return change[1] if change else None
+
+
 def check_invariants(app) -> dict:
-    """Check, from the events and the tables, that no unit and no ticket ever held two open
-    offers or assignments at once, and that the tables agree with the events."""
+    """Check, replaying the events, that no unit ever held two open offers or assignments at
+    once, that no ticket ever held more than it needed or the same unit twice, and that the
+    tables agree with the events."""
     with app.app_context():
         events = list(
             db.session.scalars(
-                db.select(Event).where(Event.type.in_(OPENING | CLOSING)).order_by(Event.id)
+                db.select(Event).where(Event.type.in_(OPENING | CLOSING | NEED)).order_by(Event.id)
             )
         )
         assignments = {a.id: a for a in db.session.scalars(db.select(Assignment))}
@@ -122,23 +138,44 @@ def check_invariants(app) -> dict:
         db.session.remove()
 
     open_by_unit: dict[int, set] = defaultdict(set)
-    open_by_ticket: dict[int, set] = defaultdict(set)
+    open_by_ticket: dict[int, dict] = defaultdict(dict)  # assignment id -> unit id
+    needed: dict[int, int] = {}
+    most = 0
     for e in events:
+        if e.type in NEED:
+            value = _needed(e, needed)
+            if value is not None:
+                needed[e.ticket_id] = value
+                held = len(open_by_ticket[e.ticket_id])
+                assert held <= value, f"ticket {e.ticket_id} holds {held} > {value}: event {e.id}"
+            continue
         aid = e.data["assignment_id"]
         if e.type in OPENING:
-            open_by_unit[e.unit_id].add(aid)
-            open_by_ticket[e.ticket_id].add(aid)
-            assert len(open_by_unit[e.unit_id]) == 1, f"unit {e.unit_id} held two: event {e.id}"
-            assert len(open_by_ticket[e.ticket_id]) == 1, (
-                f"ticket {e.ticket_id} had two: event {e.id}"
+            on_ticket = open_by_ticket[e.ticket_id]
+            assert e.unit_id not in on_ticket.values(), (
+                f"unit {e.unit_id} twice on ticket {e.ticket_id}: event {e.id}"
             )
+            open_by_unit[e.unit_id].add(aid)
+            on_ticket[aid] = e.unit_id
+            assert len(open_by_unit[e.unit_id]) == 1, f"unit {e.unit_id} held two: event {e.id}"
+            assert len(on_ticket) <= needed.get(e.ticket_id, 1), (
+                f"ticket {e.ticket_id} held more than it needs: event {e.id}"
+            )
+            most = max(most, len(on_ticket))
         else:
             open_by_unit[e.unit_id].discard(aid)
-            open_by_ticket[e.ticket_id].discard(aid)
+            open_by_ticket[e.ticket_id].pop(aid, None)
 
     # The tables agree with the replay.
     active = [a for a in assignments.values() if a.status in ("offered", "accepted")]
     assert {a.id for a in active} == set().union(*open_by_unit.values())
+    for t in tickets:
+        assert t.units_needed == needed.get(t.id, t.units_needed)
+        mine = [a for a in active if a.ticket_id == t.id]
+        assert len(mine) <= t.units_needed
+        assert len({a.slot for a in mine}) == len(mine) and len({a.unit_id for a in mine}) == len(
+            mine
+        )
     # Intervals per unit never overlap.
     by_unit = defaultdict(list)
     for a in assignments.values():
@@ -157,7 +194,9 @@ def check_invariants(app) -> dict:
         "tickets": len(tickets),
         "assignments": len(assignments),
         "offers": sum(1 for e in events if e.type == "assignment.offered"),
+        "most_units_at_once": most,
         "by_status": _count(t.status for t in tickets),
+        "by_units_needed": _count(t.units_needed for t in tickets),
         "assignment_status": _count(a.status for a in assignments.values()),
     }
 
@@ -180,15 +219,40 @@ def settled(app) -> bool:
     return waiting == 0
 
 
+def served(ticket, accepted: int, cleared: int) -> bool:
+    """Closed, or every unit it needs has accepted it (or cleared it)."""
+    return ticket.status == "closed" or accepted + cleared >= ticket.units_needed
+
+
+def crews(app) -> dict[int, tuple[int, int]]:
+    """Per ticket: (accepted units now, units that cleared it)."""
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    with app.app_context():
+        rows = db.session.execute(
+            db.select(Assignment.ticket_id, Assignment.status).where(
+                Assignment.status.in_(("accepted", "completed"))
+            )
+        ).all()
+        db.session.remove()
+    for ticket_id, status in rows:
+        counts[ticket_id][0 if status == "accepted" else 1] += 1
+    return {k: (v[0], v[1]) for k, v in counts.items()}
+
+
 def ticket_outcomes_ok(app) -> list[str]:
-    """Every ticket ended acknowledged (or further), or explicitly queued/escalated."""
+    """Every ticket ended served (closed, or all its units accepted or cleared), or with its
+    waiting slot explicitly queued with a reason, or escalated."""
     problems = []
+    held = crews(app)
     with app.app_context():
         for t in db.session.scalars(db.select(Ticket)):
-            if t.acknowledged_at is not None:
+            accepted, cleared = held.get(t.id, (0, 0))
+            if served(t, accepted, cleared):
                 continue
-            if t.status == "queued" and (t.status_reason or t.escalated_at):
+            if t.waiting_since is not None and (t.status_reason or t.escalated_at):
                 continue
-            problems.append(f"{t.number}: {t.status} {t.status_reason}")
+            problems.append(
+                f"{t.number}: {t.status} {t.status_reason} {accepted}+{cleared}/{t.units_needed}"
+            )
         db.session.remove()
     return problems

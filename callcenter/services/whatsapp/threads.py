@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ...extensions import db
 from ...models import IdempotencyKey, Ticket, User, WaMessage, WaThread
 from ...models.ticket import OPEN_STATUSES
-from .. import catalog, clock, events, intake, lifecycle, sql
+from .. import catalog, clock, events, incidents, intake, sql
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..validation import Errors, optional_text, unknown_fields
 
@@ -453,7 +453,7 @@ def apply_location(thread_id: int, data: dict, *, actor: User) -> Ticket:
         )
     ticket_id = thread.ticket_id
     db.session.rollback()
-    return lifecycle.edit(ticket_id, {"location": _pin_location(pin)}, actor=actor)
+    return incidents.edit(ticket_id, {"location": _pin_location(pin)}, actor=actor)
 
 
 # --- reading -------------------------------------------------------------------------------

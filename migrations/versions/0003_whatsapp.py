@@ -1,7 +1,7 @@
 """WhatsApp Center: threads, messages, delivery reports, the events cursor
 
-Revision ID: 0002w
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-28 01:18:01.458591
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0002w'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
