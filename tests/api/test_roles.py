@@ -41,6 +41,7 @@ ENDPOINTS = [
     ("POST", "/api/v1/assignments/999/decline", {}, ("unit", "dispatcher", "supervisor")),
     ("POST", "/api/v1/assignments/999/progress", {}, ("unit", "dispatcher", "supervisor")),
     ("GET", "/api/v1/events", None, ROLES),
+    ("GET", "/api/v1/events/stream/check", None, ROLES),
 ]
 
 
@@ -112,6 +113,8 @@ def test_the_matrix_covers_every_api_endpoint(app):
         ("POST", "/api/v1/auth/tokens"),
         ("DELETE", "/api/v1/auth/tokens/current"),
         ("GET", "/api/v1/events/stream"),
+        # Asked by the push engine only, with a signed ticket instead of a sign-in.
+        ("GET", "/api/v1/events/stream/next/<id>"),
     }
     missing = []
     for rule in app.url_map.iter_rules():
