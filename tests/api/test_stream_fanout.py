@@ -181,7 +181,11 @@ def test_streams_never_take_the_threads_api_calls_need(app_config, factory, tmp_
     refused a stream at once (503, not a hang), and API calls still answer."""
     port = free_port()
     web = WebServer(
-        process_env(app_config), str(tmp_path / "web.log"), port, workers="1", threads="4"
+        process_env(app_config, CALLCENTER_STREAM_KEEPALIVE_S=1),
+        str(tmp_path / "web.log"),
+        port,
+        workers="1",
+        threads="4",
     ).wait_ready()
     opened = []
     try:

@@ -94,14 +94,6 @@ const stream = new LiveStream(page.lastEventId, {
   onPositions: (list) => store.applyPositions(list),
   onState: showState,
   onResync: () => Promise.allSettled([store.loadTickets(), store.loadUnits()]),
-  async checkSession() {
-    try {
-      await api("GET", "/auth/me");
-      return true;
-    } catch (err) {
-      return err.status === 401 ? false : null;
-    }
-  },
 });
 streamState.addEventListener("click", () => stream.reconnect());
 onSessionEnded(() => {

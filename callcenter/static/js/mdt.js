@@ -617,10 +617,7 @@
       if (source.readyState === EventSource.CLOSED) {
         // The browser gave up (an error answer): check the session, then try again later.
         source = null;
-        reconnectTimer = setTimeout(async () => {
-          const check = await api("GET", "/units/me");
-          if (check.status !== 401) connect();
-        }, retryMs);
+        reconnectTimer = setTimeout(retryStream, retryMs);
         retryMs = Math.min(retryMs * 2, 30000);
       } else {
         // The browser retries by itself; if that does not succeed soon, start afresh.
@@ -629,6 +626,27 @@
         }, 10000);
       }
     };
+  }
+
+  // After a refused connection: signed out (401) stops; too many screens (429) or a full
+  // server (503) waits as long as the answer's Retry-After says; otherwise connect again.
+  async function retryStream() {
+    let response;
+    try {
+      response = await fetch(`${cfg.api}/events/stream/check`, { credentials: "same-origin" });
+    } catch (err) {
+      connect();
+      return;
+    }
+    if (response.status === 401) {
+      signedOut();
+    } else if (response.status === 429 || response.status === 503) {
+      setConnection(response.status === 429 ? "too_many" : "busy");
+      const seconds = Number(response.headers.get("Retry-After")) || 5;
+      reconnectTimer = setTimeout(retryStream, Math.min(Math.max(seconds, 1), 60) * 1000);
+    } else {
+      connect();
+    }
   }
 
   let eventRefreshTimer = null;

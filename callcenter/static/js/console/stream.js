@@ -6,11 +6,14 @@
 // skipped, so a replay is harmless.
 
 const URL_PATH = "/api/v1/events/stream";
+// Says whether a stream would be let in now (EventSource hides a refusal's status).
+const CHECK_PATH = "/api/v1/events/stream/check";
 
 export class LiveStream {
   /**
    * @param {number} lastId   the newest event the page already reflects
    * @param {object} handlers onEvent(event), onPositions(list), onState(state), onResync()
+   *   (states: connecting, live, reconnecting, too_many, busy, signed_out, stopped)
    */
   constructor(lastId, handlers) {
     this.lastId = lastId || 0;
@@ -90,12 +93,39 @@ export class LiveStream {
   }
 
   async _retry() {
-    const stillSignedIn = await this.handlers.checkSession?.();
-    if (stillSignedIn === false) {
+    const refusal = await this._admission();
+    if (refusal === "signed_out") {
       this._setState("signed_out");
       return;
     }
+    if (refusal) {
+      // Too many screens for this account (429) or the server is full (503): wait as told.
+      this._setState(refusal.state);
+      this.retryTimer = setTimeout(() => this._retry(), refusal.waitMs);
+      return;
+    }
     this._open();
+  }
+
+  /** Why a new connection would be refused now: "signed_out", {state, waitMs}, or null. */
+  async _admission() {
+    let response;
+    try {
+      response = await fetch(CHECK_PATH, {
+        credentials: "same-origin", headers: { Accept: "application/json" },
+      });
+    } catch {
+      return null; // no answer: try the stream itself
+    }
+    if (response.status === 401) return "signed_out";
+    if (response.status === 429 || response.status === 503) {
+      const seconds = Number(response.headers.get("Retry-After")) || 5;
+      return {
+        state: response.status === 429 ? "too_many" : "busy",
+        waitMs: Math.min(Math.max(seconds, 1), 60) * 1000,
+      };
+    }
+    return null;
   }
 
   _close() {
