@@ -222,3 +222,33 @@ def test_a_deactivated_users_streams_end(stack, factory):
     with pytest.raises(EOFError):
         while True:
             stream.next()
+
+
+def test_an_idle_stream_gets_keepalives_and_is_recycled_then_resumes(stack, client, factory):
+    """Streams end after CALLCENTER_STREAM_MAX_S (3 s here, checked every second); the
+    client reconnects with Last-Event-ID and gets what happened meanwhile."""
+    s = stack(
+        CALLCENTER_STREAM_MAX_S=3, CALLCENTER_STREAM_LEASE_S=2, CALLCENTER_STREAM_KEEPALIVE_S=1
+    )
+    dispatcher = factory.headers("dispatcher")
+    client.post("/api/v1/tickets", json=ticket_payload(summary="first"), headers=dispatcher)
+    seen = factory.events()[-1].id
+    request = urllib.request.Request(
+        s.url + "/api/v1/events/stream", headers={**dispatcher, "Last-Event-ID": str(seen)}
+    )
+    response = urllib.request.urlopen(request, timeout=20)
+    lines = []
+    started = time.monotonic()
+    while True:
+        raw = response.readline()
+        if not raw:
+            break
+        lines.append(raw.decode().rstrip("\n"))
+    lasted = time.monotonic() - started
+    assert ": keepalive" in lines
+    assert 3 <= lasted < 15
+    client.post("/api/v1/tickets", json=ticket_payload(summary="meanwhile"), headers=dispatcher)
+    resumed = s.stream(dispatcher, last_event_id=seen)
+    want = [e.id for e in factory.events() if e.id > seen and visible(e, "staff")]
+    assert ids_until(resumed, want[-1]) == want
+    resumed.close()
