@@ -28,6 +28,7 @@ import os
 import random
 import secrets
 import statistics
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -98,6 +99,31 @@ def make_accounts(app, n_units: int, n_dispatchers: int) -> dict:
         db.session.commit()
         db.session.remove()
     return out
+
+
+class Watcher(threading.Thread):
+    """Notes when each event becomes visible in the database (polled every 10 ms): the
+    start of "event -> stream", since an event's own timestamp is taken before its
+    transaction commits (and a transaction may wait for locks after that)."""
+
+    def __init__(self, database_url: str):
+        super().__init__(daemon=True)
+        self.url = database_url
+        self.seen: dict[int, float] = {}
+        self.stop = threading.Event()
+
+    def run(self):
+        import psycopg
+
+        last = 0
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stop.is_set():
+                rows = conn.execute("SELECT id FROM events WHERE id > %s", (last,)).fetchall()
+                now = time.time()
+                for (event_id,) in rows:
+                    self.seen.setdefault(event_id, now)
+                    last = max(last, event_id)
+                self.stop.wait(0.01)
 
 
 async def drive(url: str, accounts: dict, args, n_staff: int, n_unit_streams: int) -> dict:
@@ -246,7 +272,7 @@ async def drive(url: str, accounts: dict, args, n_staff: int, n_unit_streams: in
             keep(timed(get_pool, "GET", "/api/v1/tickets?limit=20", token))
 
     connections = 48
-    batches = [units[i::connections] for i in range(connections)]
+    batches = [b for b in (units[i::connections] for i in range(connections)) if b]
     await asyncio.gather(caller(), getter(), *(reporter(b) for b in batches))
     results["until"] = time.time()  # events up to here are counted
     for task in list(pending):
@@ -261,10 +287,16 @@ async def drive(url: str, accounts: dict, args, n_staff: int, n_unit_streams: in
 
 
 def deliveries(
-    app, readers: list[SSEReader], n_staff: int, unit_ids: list[int], since: float, until: float
+    app,
+    readers: list[SSEReader],
+    n_staff: int,
+    unit_ids: list[int],
+    since: float,
+    until: float,
+    visible: dict[int, float],
 ):
-    """Per (event, stream of its scope): arrival - the event's timestamp. Events stamped
-    between ``since`` and ``until`` (the end of the load) count."""
+    """Per (event, stream of its scope): arrival - when the event became visible in the
+    database. Events stamped between ``since`` and ``until`` (the end of the load) count."""
     from callcenter.extensions import db
     from callcenter.models import Event
 
@@ -277,12 +309,13 @@ def deliveries(
         ).all()
         db.session.remove()
     each, every, missing = [], [], 0
+    lag: dict[int, list[float]] = {}
     staff = readers[:n_staff]
     by_unit = dict(zip(unit_ids, readers[n_staff:], strict=False))
     for row in rows:
         if row.type.startswith(("auth.", "user.")):
             continue
-        at = row.at.timestamp()
+        at = visible.get(row.id, row.at.timestamp())
         scoped = list(staff)
         if row.unit_id in by_unit:
             scoped.append(by_unit[row.unit_id])
@@ -294,6 +327,13 @@ def deliveries(
         each += got
         if got:
             every.append(max(got))
+        for index, reader in enumerate(scoped):
+            arrived = reader.arrivals.get(row.id)
+            if arrived is not None:
+                lag.setdefault(index if index < len(staff) else -1, []).append(arrived - at)
+    if os.environ.get("BENCH_DEBUG"):
+        for index, values in sorted(lag.items()):
+            print(f"   stream {index}: p50 {statistics.median(values) * 1000:.0f} ms")
     return each, every, missing, len(rows)
 
 
@@ -316,7 +356,12 @@ def run(args, n_staff: int, n_unit_streams: int) -> dict:
         web_port = free_port()
         from callcenter.streams.grip import grip_key
 
-        pushpin = Pushpin(os.path.join(tmp, "pushpin"), f"127.0.0.1:{web_port}", grip_key(app))
+        pushpin = Pushpin(
+            os.path.join(tmp, "pushpin"),
+            f"127.0.0.1:{web_port}",
+            grip_key(app),
+            log_level=int(os.environ.get("BENCH_PUSHPIN_LOG", "2")) if args.keep_logs else 1,
+        )
         env = process_env(
             settings,
             CALLCENTER_STREAMS="pushpin",
@@ -341,7 +386,13 @@ def run(args, n_staff: int, n_unit_streams: int) -> dict:
             }
             since = time.time()
             wall0 = time.monotonic()
-            results = asyncio.run(drive(pushpin.url, accounts, args, n_staff, n_unit_streams))
+            watcher = Watcher(settings["DATABASE_URL"])
+            watcher.start()
+            try:
+                results = asyncio.run(drive(pushpin.url, accounts, args, n_staff, n_unit_streams))
+            finally:
+                watcher.stop.set()
+                watcher.join(5)
             wall = time.monotonic() - wall0
             cpu = {
                 "web": cpu_seconds(web.proc.pid) - cpu0["web"],
@@ -355,9 +406,14 @@ def run(args, n_staff: int, n_unit_streams: int) -> dict:
             web.stop()
             worker.stop()
             pushpin.stop()
+            if args.keep_logs:
+                import shutil
+
+                target = os.path.join(args.keep_logs, f"{n_staff}-{n_unit_streams}")
+                shutil.copytree(tmp, target, ignore=shutil.ignore_patterns("run"))
         unit_ids = [u for u, _ in accounts["units"][:n_unit_streams]]
         each, every, missing, n_events = deliveries(
-            app, results["readers"], n_staff, unit_ids, since, results["until"]
+            app, results["readers"], n_staff, unit_ids, since, results["until"], watcher.seen
         )
         with app.app_context():
             db.engine.dispose()
@@ -435,6 +491,7 @@ def main() -> None:
     parser.add_argument("--calls", type=float, default=10)
     parser.add_argument("--report-every", type=float, default=5)
     parser.add_argument("--only", choices=["big", "small"], default=None)
+    parser.add_argument("--keep-logs", default=None, help="copy the processes' logs here")
     args = parser.parse_args()
     if args.seconds > 600 or args.units > 5000 or args.staff + args.unit_streams > 2000:
         parser.error("bounded load: at most 600 s, 5,000 units and 2,000 streams")

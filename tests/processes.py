@@ -191,7 +191,7 @@ class Pushpin:
     """Pushpin (the push engine) with a configuration of its own in ``folder``: clients
     connect to ``url``, the relay publishes to ``publish_url``, requests go to ``origin``."""
 
-    def __init__(self, folder: str, origin: str, sig_key: str):
+    def __init__(self, folder: str, origin: str, sig_key: str, log_level: int = 1):
         import shutil
         import subprocess
 
@@ -210,6 +210,7 @@ class Pushpin:
             origin=origin,
             publish_port=self.publish_port,
             sig_key=sig_key,
+            log_level=log_level,
         )
         self.log = open(os.path.join(folder, "pushpin.out"), "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(

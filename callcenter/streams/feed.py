@@ -144,14 +144,20 @@ def last_id() -> int:
     return db.session.scalar(db.select(db.func.coalesce(db.func.max(Event.id), 0)))
 
 
-def read(after_id: int, *, limit: int, scope: Scope | None = None) -> tuple[list[Entry], int]:
-    """Events after ``after_id`` in id order, at most ``limit``, of ``scope`` (all if None).
+def read(
+    after_id: int, *, limit: int, scope: Scope | None = None, upto: int | None = None
+) -> tuple[list[Entry], int]:
+    """Events after ``after_id`` in id order, at most ``limit``, of ``scope`` (all if None),
+    and none after ``upto`` when given.
 
     Returns the entries and how far the read reached: the last entry's id when the page is
-    full, else the highest committed id at the time of reading (no event of the scope lies
-    between), so a stream may move its cursor there and never read that range again.
+    full, else the highest committed id at the time of reading (or ``upto``; no event of
+    the scope lies between), so a stream may move its cursor there and never read that
+    range again.
     """
     ceiling = last_id()
+    if upto is not None:
+        ceiling = min(ceiling, upto)
     query = (
         db.select(Event)
         .where(Event.id > after_id, Event.id <= ceiling)

@@ -10,7 +10,8 @@ A stream request reaches the web through Pushpin. The web authenticates it, take
   ``supervisor`` or ``unit-<id>``) with ``prev-id`` = the newest event of that channel
   the client now has, ``positions`` for staff, and a close channel per credential.
 
-The relay publishes each event with its ``id`` and the ``prev-id`` of the channel's
+The web replays no further than the relay has published (``relay.published_upto``);
+the relay publishes each event with its ``id`` and the ``prev-id`` of the channel's
 previous event. When an item's ``prev-id`` is not what a connection last got, Pushpin
 drops it and asks the ``Grip-Link`` again with ``Grip-Last: <channel>; last-id=<id>``,
 and the web answers with what was missed: no event is lost or repeated, whether it was
@@ -43,7 +44,7 @@ from ..extensions import db
 from ..models import ApiToken, User
 from ..services import clock
 from ..services.errors import Refused
-from . import feed, registry
+from . import feed, registry, relay
 
 # Asked this long after a hold that followed a read: closes the read-to-hand-over window.
 HANDOVER_CHECK_S = 2
@@ -175,7 +176,9 @@ def _answer(link: Link, *, first: bool) -> Response:
     scope = feed.scope_from_channel(link.scope)
     page = int(cfg["CALLCENTER_STREAM_REPLAY_PAGE"])
     try:
-        entries, reached = feed.read(link.cursor, limit=page, scope=scope)
+        entries, reached = feed.read(
+            link.cursor, limit=page, scope=scope, upto=relay.published_upto()
+        )
         more = len(entries) == page
         prev = entries[-1].id if entries else feed.last_in_scope(scope, before=reached + 1)
     finally:

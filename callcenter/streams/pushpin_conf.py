@@ -23,7 +23,7 @@ stats_connection_ttl=120
 services=condure,zurl,pushpin-proxy,pushpin-handler
 http_port={http}
 logdir={logdir}
-log_level=1
+log_level={log_level}
 client_buffer_size=8192
 client_maxconn=50000
 
@@ -83,6 +83,7 @@ def write(
     origin: str,
     publish_port: int,
     sig_key: str,
+    log_level: int = 1,
 ) -> str:
     """Write ``pushpin.conf`` and ``routes`` into ``folder`` (made if missing); returns the
     configuration's path. Start it with ``pushpin --config PATH``."""
@@ -108,6 +109,7 @@ def write(
                 http=http,
                 publish_port=publish_port,
                 sig_key=sig_key,
+                log_level=log_level,
             )
         )
     return path

@@ -106,7 +106,18 @@ class Relay:
                 raise
             self.published += len(entries)
         self.cursor = reached
+        self.mark_published(reached)
         return len(entries)
+
+    def mark_published(self, reached: int) -> None:
+        """Tell the web how far the engine has been given events (see ``published_upto``)."""
+        conn = bus.client()
+        if conn is None:
+            return
+        try:
+            conn.set(bus.key("streams", "published"), reached)
+        except redis.RedisError as exc:
+            log.warning("relay: position not shared: %s", exc)
 
     def publish(self, items: list[dict]) -> None:
         body = json.dumps({"items": items}).encode()
@@ -163,6 +174,24 @@ class Relay:
                     conn.delete(bus.key("streams", "relay"))
             except redis.RedisError:
                 pass
+
+
+def published_upto() -> int | None:
+    """The newest event id the relay has published (None: no relay has run yet).
+
+    A stream handed over replays at most this far: the events after it reach the engine
+    from the relay, and they follow the hand-over's prev-id. Replaying further would give
+    the client events the engine then receives again, each one then looking like a gap to
+    the connection and costing it a recovery request, over and over under steady load.
+    """
+    conn = bus.client()
+    if conn is None:
+        return None
+    try:
+        value = conn.get(bus.key("streams", "published"))
+    except redis.RedisError:
+        return None
+    return int(value) if value is not None else None
 
 
 def run_forever() -> None:
