@@ -64,19 +64,22 @@ def stream():
     resumes after it. Staff streams also get coalesced ``positions`` messages (no id).
     The stream ends after ``CALLCENTER_STREAM_MAX_S``, or when its token is revoked, its
     session signed out or its user deactivated; the client reconnects and is authenticated
-    again. Over a cap: 429 (this user) or 503 (the server), with ``Retry-After``."""
+    again. Over a cap: 429 (this user) or 503 (the server), with ``Retry-After``.
+    ``?client=`` (a key per browser tab) makes a reconnect take over the tab's earlier
+    stream instead of counting as another screen."""
     g.passive = True  # does not keep an idle session alive
     cursor = _resume_point()
     scope = feed.scope_for(current_user)
     credential = _credential()
+    client = request.args.get("client")
     if current_app.config["CALLCENTER_STREAMS"] == "pushpin":
         if not grip.from_engine(request.headers):
             raise grip.not_through_engine()
-        return grip.open_stream(current_user, scope, cursor, credential)
+        return grip.open_stream(current_user, scope, cursor, credential, client)
     keys = (f"user-{current_user.id}", credential)
     user = current_user._get_current_object()
     db.session.remove()  # hold no connection (on SQLite: no lock) while streaming
-    chunks = broadcaster.stream(user, scope, cursor, keys)
+    chunks = broadcaster.stream(user, scope, cursor, keys, client)
     response = Response(stream_with_context(chunks), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
@@ -91,6 +94,25 @@ def stream_check():
     status)."""
     g.passive = True
     registry.check(current_user.id)
+    return "", 204
+
+
+@bp.post("/events/stream/release")
+@roles_required()
+def stream_release():
+    """A browser tab going away (``sendBeacon`` from ``pagehide``) gives its stream's lease
+    back at once: ``client`` (form or JSON) is the key it opened the stream with."""
+    g.passive = True
+    data = request.get_json(silent=True) if request.is_json else request.form
+    client = (data or {}).get("client")
+    if not isinstance(client, str) or not client:
+        raise ValidationError(_l("Send the client key."), fields={"client": _l("Required.")})
+    stream_id = registry.forget(current_user.id, client)
+    if stream_id:
+        if current_app.config["CALLCENTER_STREAMS"] == "pushpin":
+            grip.publish_close(f"close-stream-{stream_id}")
+        else:
+            broadcaster.get().end(stream_id)
     return "", 204
 
 

@@ -18,8 +18,8 @@ deactivated) ends that credential's streams here.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import logging
+import secrets
 import threading
 import time
 from collections import deque
@@ -45,7 +45,8 @@ CLOSE_MEMORY_S = 15.0
 class Stream:
     """One open stream of this process."""
 
-    def __init__(self, scope: feed.Scope, cursor: int, keys: tuple[str, ...]):
+    def __init__(self, scope: feed.Scope, cursor: int, keys: tuple[str, ...], stream_id=""):
+        self.id = stream_id
         self.scope = scope
         self.cursor = cursor
         self.keys = keys
@@ -142,11 +143,13 @@ class Broadcaster:
 
     # --- the streams ----------------------------------------------------------------------
 
-    def open(self, scope: feed.Scope, cursor: int, keys: tuple[str, ...]) -> Stream:
+    def open(
+        self, scope: feed.Scope, cursor: int, keys: tuple[str, ...], stream_id: str = ""
+    ) -> Stream:
         """Register a stream, or refuse with 503 when this process holds its maximum."""
         self.ensure_started()
         limit = int(current_app.config["CALLCENTER_STREAMS_PER_PROCESS"])
-        stream = Stream(scope, cursor, keys)
+        stream = Stream(scope, cursor, keys, stream_id)
         with self.cond:
             if len(self.streams) >= limit:
                 raise Refused(
@@ -164,6 +167,14 @@ class Broadcaster:
     def close(self, stream: Stream) -> None:
         with self.cond:
             self.streams.discard(stream)
+
+    def end(self, stream_id: str) -> None:
+        """End this process's stream ``stream_id`` (another took over its lease)."""
+        with self.cond:
+            for stream in self.streams:
+                if stream.id == stream_id:
+                    stream.closed = True
+            self.cond.notify_all()
 
     def _take(self, stream: Stream) -> tuple[list[bytes], bool]:
         """Under the lock: the frames the stream may send now, and whether it must read the
@@ -225,18 +236,24 @@ def get(app=None) -> Broadcaster:
 _create_lock = threading.Lock()
 
 
-def stream(user, scope: feed.Scope, cursor: int, keys: tuple[str, ...]) -> Iterator[bytes]:
+def stream(
+    user, scope: feed.Scope, cursor: int, keys: tuple[str, ...], client: str | None = None
+) -> Iterator[bytes]:
     """Admit a stream (raises ``Refused`` over a cap) and return its bytes: the ``retry``
-    hint, then events from ``cursor`` on, until it is closed or recycled."""
+    hint, then events from ``cursor`` on, until it is closed or recycled. A stream from the
+    same ``client`` key (a browser tab) replaces that client's previous one."""
     cfg = current_app.config
     lease_s = float(cfg["CALLCENTER_STREAM_LEASE_S"])
-    stream_id = f"p{threading.get_ident()}-{time.monotonic_ns()}"
+    stream_id = secrets.token_urlsafe(9)
+    member = registry.member_for(client, stream_id)
     broadcaster = get()
-    registry.admit(user.id, stream_id, lease_s)
+    replaced = registry.admit(user.id, member, stream_id, lease_s)
+    if replaced:
+        broadcaster.end(replaced)
     try:
-        opened = broadcaster.open(scope, cursor, keys)
+        opened = broadcaster.open(scope, cursor, keys, stream_id)
     except Refused:
-        registry.release(user.id, stream_id)
+        registry.release(user.id, member, stream_id)
         raise
     user_id = user.id
 
@@ -252,14 +269,14 @@ def stream(user, scope: feed.Scope, cursor: int, keys: tuple[str, ...]) -> Itera
                 yield chunk
                 if time.monotonic() - renewed > lease_s / 2:
                     renewed = time.monotonic()
-                    with contextlib.suppress(Refused):  # an open stream is never cut off
-                        registry.admit(user_id, stream_id, lease_s)
+                    if not registry.renew(user_id, member, stream_id, lease_s):
+                        break  # another stream of this client took over
         except SQLAlchemyError as exc:
             # The database went away: end the stream; the client reconnects and resumes.
             log.warning("live stream ended: %s", exc)
         finally:
             broadcaster.close(opened)
-            registry.release(user_id, stream_id)
+            registry.release(user_id, member, stream_id)
             db.session.remove()
 
     return generate()

@@ -14,13 +14,19 @@ The web replays no further than the relay has published (``relay.published_upto`
 the relay publishes each event with its ``id`` and the ``prev-id`` of the channel's
 previous event. When an item's ``prev-id`` is not what a connection last got, Pushpin
 drops it and asks the ``Grip-Link`` again with ``Grip-Last: <channel>; last-id=<id>``,
-and the web answers with what was missed: no event is lost or repeated, whether it was
-committed between our read and the hand-over, or the relay missed it. Pushpin compares
-the first hold with the channel's last published id; when it knows none (it restarted,
-or nothing was published on that channel yet), the link asked 2 s after the hold closes
-that window too. After that the link is asked every ``CALLCENTER_STREAM_LEASE_S``/2:
-it renews the lease, checks the account again, and ends the stream after
-``CALLCENTER_STREAM_MAX_S`` (the client reconnects and signs in again).
+and the web answers with what was missed: no event is lost or repeated when the relay
+missed events or the engine dropped some. An event committed between our read and the
+hand-over is covered by Pushpin's first-hold check: it compares the hold's ``prev-id``
+with the channel's last published id, and asks the link when they differ (a channel on
+which nothing was published since it started cannot have missed anything).
+
+Pushpin asks links of held streams at most 10 times a second in all, and a stream waiting
+for its answer holds back its items, so the link is asked only when needed: pages of a
+replay, recoveries, and once at ``CALLCENTER_STREAM_MAX_S``, when the answer ends the
+stream (the client reconnects and signs in again). A stream's lease therefore lasts its
+whole life (``registry``); ends come through close channels: one per user and per
+credential (see ``feed.close_keys``) and one per stream (another stream of the same
+browser tab took over its lease).
 
 Links carry a signed ticket (Pushpin does not forward the client's cookies or token); each
 stream's link path is its own, so Pushpin never shares one answer between two streams.
@@ -28,9 +34,10 @@ stream's link path is its own, so Pushpin never shares one answer between two st
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
+import json
+import math
 import secrets
 import time
 from dataclasses import asdict, dataclass
@@ -39,15 +46,13 @@ from flask import Response, current_app, url_for
 from flask_babel import lazy_gettext as _l
 from gripcontrol import Channel, create_grip_channel_header, validate_sig
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from pubcontrol import PubControlClient
 
 from ..extensions import db
 from ..models import ApiToken, User
 from ..services import clock
 from ..services.errors import Refused
 from . import feed, registry, relay
-
-# Asked this long after a hold that followed a read: closes the read-to-hand-over window.
-HANDOVER_CHECK_S = 2
 
 
 def grip_key(app=None) -> str:
@@ -82,9 +87,9 @@ class Link:
     cred: str  # the close key of the credential: token-<id> or session-<sid>
     scope: str  # the scope's channel
     stream: str
+    member: str  # the stream's lease (registry)
     started: float
     cursor: int
-    subscribed: bool = False  # has Pushpin held the stream on its channels yet?
 
     @property
     def token_id(self) -> int | None:
@@ -109,19 +114,44 @@ def load(ticket: str) -> Link | None:
         return None
 
 
-def open_stream(user, scope: feed.Scope, cursor: int, cred: str) -> Response:
-    """Answer a new stream request: take a lease (``Refused`` over a cap), replay, hand over."""
+def lease_s() -> float:
+    """A handed-over stream's lease lasts as long as the stream may."""
     cfg = current_app.config
+    return float(cfg["CALLCENTER_STREAM_MAX_S"]) + float(cfg["CALLCENTER_STREAM_LEASE_S"])
+
+
+def open_stream(
+    user, scope: feed.Scope, cursor: int, cred: str, client: str | None = None
+) -> Response:
+    """Answer a new stream request: take a lease (``Refused`` over a cap), replay, hand over.
+    A stream from the same ``client`` key (a browser tab) ends that client's previous one."""
+    stream_id = secrets.token_urlsafe(9)
     link = Link(
         user=user.id,
         cred=cred,
         scope=scope.channel,
-        stream=secrets.token_urlsafe(9),
+        stream=stream_id,
+        member=registry.member_for(client, stream_id),
         started=time.time(),
         cursor=cursor,
     )
-    registry.admit(user.id, link.stream, float(cfg["CALLCENTER_STREAM_LEASE_S"]))
+    replaced = registry.admit(user.id, link.member, link.stream, lease_s())
+    if replaced:
+        publish_close(f"close-stream-{replaced}")
     return _answer(link, first=True)
+
+
+def publish_close(channel: str) -> None:
+    """End the streams held on ``channel`` (best effort: they end at their age anyway)."""
+    body = json.dumps(
+        {"items": [{"channel": channel, "formats": {"http-stream": {"action": "close"}}}]}
+    )
+    try:
+        PubControlClient(current_app.config["CALLCENTER_PUSHPIN_PUBLISH_URL"]).http_call(
+            "/publish/", body.encode(), {"Content-Type": "application/json"}
+        )
+    except Exception as exc:  # the engine is down: nothing to close there
+        current_app.logger.warning("stream close not published: %s", exc)
 
 
 def next_link(ticket: str, grip_last: list[str]) -> Response:
@@ -131,13 +161,11 @@ def next_link(ticket: str, grip_last: list[str]) -> Response:
     link = load(ticket)
     if link is None:
         return _end()
-    if time.time() - link.started >= float(cfg["CALLCENTER_STREAM_MAX_S"]) or not _still_valid(
-        link
-    ):
-        registry.release(link.user, link.stream)
+    # A second short of the maximum counts: the engine asks at the hold's timeout.
+    too_old = time.time() - link.started >= float(cfg["CALLCENTER_STREAM_MAX_S"]) - 1
+    if too_old or not _still_valid(link):
+        registry.release(link.user, link.member, link.stream)
         return _end()
-    with contextlib.suppress(Refused):  # an open stream is never cut off by the caps
-        registry.admit(link.user, link.stream, float(cfg["CALLCENTER_STREAM_LEASE_S"]))
     for header in ",".join(grip_last).split(","):
         channel, _, params = header.partition(";")
         if channel.strip() == link.scope and "last-id=" in params:
@@ -168,7 +196,7 @@ def _end() -> Response:
 
 
 def close_channels(link: Link) -> list[str]:
-    return [f"close-user-{link.user}", f"close-{link.cred}"]
+    return [f"close-user-{link.user}", f"close-{link.cred}", f"close-stream-{link.stream}"]
 
 
 def _answer(link: Link, *, first: bool) -> Response:
@@ -189,12 +217,10 @@ def _answer(link: Link, *, first: bool) -> Response:
     response.headers["Cache-Control"] = "no-cache"
     if more:
         # No hold: Pushpin sends this page, then asks for the next one.
-        link.subscribed = False
         response.headers["Grip-Link"] = f"<{_url(link)}>; rel=next"
         return response
-    lease_s = int(cfg["CALLCENTER_STREAM_LEASE_S"])
-    check_s = lease_s // 2 if link.subscribed else HANDOVER_CHECK_S
-    link.subscribed = True
+    # Asked again (unless a recovery asks sooner) when the stream reaches its maximum age.
+    remaining = float(cfg["CALLCENTER_STREAM_MAX_S"]) - (time.time() - link.started)
     channels = [Channel(scope.channel, prev_id=str(prev))]
     if scope.positions:
         channels.append(Channel(feed.POSITIONS_CHANNEL))
@@ -202,11 +228,10 @@ def _answer(link: Link, *, first: bool) -> Response:
     keepalive = int(cfg["CALLCENTER_STREAM_KEEPALIVE_S"])
     response.headers["Grip-Hold"] = "stream"
     response.headers["Grip-Channel"] = create_grip_channel_header(channels)
-    response.headers["Grip-Link"] = f"<{_url(link)}>; rel=next; timeout={max(1, check_s)}"
-    response.headers["Grip-Keep-Alive"] = (
-        f"{feed.KEEPALIVE_FRAME.decode()!s}".replace("\n", "\\n")
-        + f"; format=cstring; timeout={keepalive}"
-    )
+    timeout = max(1, math.ceil(remaining))
+    response.headers["Grip-Link"] = f"<{_url(link)}>; rel=next; timeout={timeout}"
+    comment = feed.KEEPALIVE_FRAME.decode().replace("\n", "\\n")
+    response.headers["Grip-Keep-Alive"] = f"{comment}; format=cstring; timeout={keepalive}"
     return response
 
 

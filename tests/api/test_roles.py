@@ -42,6 +42,7 @@ ENDPOINTS = [
     ("POST", "/api/v1/assignments/999/progress", {}, ("unit", "dispatcher", "supervisor")),
     ("GET", "/api/v1/events", None, ROLES),
     ("GET", "/api/v1/events/stream/check", None, ROLES),
+    ("POST", "/api/v1/events/stream/release", {}, ROLES),
 ]
 
 

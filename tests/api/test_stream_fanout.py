@@ -207,3 +207,33 @@ def test_streams_never_take_the_threads_api_calls_need(app_config, factory, tmp_
         for stream in opened:
             stream.close()
         web.stop()
+
+
+def test_a_tabs_reconnect_takes_over_its_stream_and_leaving_gives_it_back(
+    app, client, factory, live_server
+):
+    """With room for one stream: the same tab (client key) reconnecting replaces its
+    stream (the old one ends) instead of being refused; leaving gives the lease back."""
+    app.config["CALLCENTER_STREAMS_PER_USER"] = 1
+    opened = []
+    try:
+        headers = factory.headers("dispatcher")
+        url = live_server + "/api/v1/events/stream"
+        first = Stream(url + "?client=tab1", headers, timeout=15)
+        opened.append(first)
+        second = Stream(url + "?client=tab1", headers, timeout=15)
+        opened.append(second)
+        assert ends(first)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            Stream(url + "?client=tab2", headers)
+        assert refused.value.code == 429
+        released = client.post(
+            "/api/v1/events/stream/release", json={"client": "tab1"}, headers=headers
+        )
+        assert released.status_code == 204
+        assert ends(second)
+        opened.append(Stream(url + "?client=tab2", headers))
+    finally:
+        app.config["CALLCENTER_STREAMS_PER_USER"] = 3
+        for stream in opened:
+            stream.close()

@@ -252,3 +252,18 @@ def test_an_idle_stream_gets_keepalives_and_is_recycled_then_resumes(stack, clie
     want = [e.id for e in factory.events() if e.id > seen and visible(e, "staff")]
     assert ids_until(resumed, want[-1]) == want
     resumed.close()
+
+
+def test_a_tabs_reconnect_takes_over_its_stream_through_the_engine(stack, factory):
+    s = stack(CALLCENTER_STREAMS_PER_USER=1)
+    headers = factory.headers("dispatcher")
+    url = s.url + "/api/v1/events/stream"
+    first = Stream(url + "?client=tab1", headers, timeout=15)
+    second = Stream(url + "?client=tab1", headers, timeout=15)
+    with pytest.raises(EOFError):
+        while True:
+            first.next()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        Stream(url + "?client=tab2", headers)
+    assert refused.value.code == 429
+    second.close()

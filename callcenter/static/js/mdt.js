@@ -593,8 +593,10 @@
   function connect() {
     clearTimeout(reconnectTimer);
     if (source) source.close();
-    const query = lastEventId ? `?last_event_id=${encodeURIComponent(lastEventId)}` : "";
-    source = new EventSource(`${cfg.api}/events/stream${query}`);
+    // The tab's key lets a reconnect take over this tab's earlier stream (not count twice).
+    const query = new URLSearchParams({ client: clientKey });
+    if (lastEventId) query.set("last_event_id", lastEventId);
+    source = new EventSource(`${cfg.api}/events/stream?${query}`);
     source.onopen = () => {
       retryMs = 2000;
       setConnection("online");
@@ -627,6 +629,16 @@
       }
     };
   }
+
+  // This page's key: a reconnect takes over its earlier stream instead of counting as
+  // another screen; leaving the page gives the stream back at once.
+  const clientKey = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  window.addEventListener("pagehide", () => {
+    const form = new FormData();
+    form.append("client", clientKey);
+    form.append("csrf_token", csrfToken);
+    if (navigator.sendBeacon) navigator.sendBeacon(`${cfg.api}/events/stream/release`, form);
+  });
 
   // After a refused connection: signed out (401) stops; too many screens (429) or a full
   // server (503) waits as long as the answer's Retry-After says; otherwise connect again.

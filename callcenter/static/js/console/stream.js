@@ -9,6 +9,18 @@ const URL_PATH = "/api/v1/events/stream";
 // Says whether a stream would be let in now (EventSource hides a refusal's status).
 const CHECK_PATH = "/api/v1/events/stream/check";
 
+/** This page's key: a reconnect of this page takes over its earlier stream instead of
+ * counting as another screen; leaving the page gives the stream back at once. */
+const CLIENT_KEY = Math.random().toString(36).slice(2) + Date.now().toString(36);
+
+addEventListener("pagehide", () => {
+  const form = new FormData();
+  form.append("client", CLIENT_KEY);
+  const csrf = document.querySelector('meta[name="csrf-token"]');
+  if (csrf) form.append("csrf_token", csrf.content);
+  navigator.sendBeacon?.(`${URL_PATH}/release`, form);
+});
+
 export class LiveStream {
   /**
    * @param {number} lastId   the newest event the page already reflects
@@ -45,7 +57,9 @@ export class LiveStream {
   _open() {
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    const url = this.lastId ? `${URL_PATH}?last_event_id=${this.lastId}` : URL_PATH;
+    const query = new URLSearchParams({ client: CLIENT_KEY });
+    if (this.lastId) query.set("last_event_id", this.lastId);
+    const url = `${URL_PATH}?${query}`;
     const source = new EventSource(url, { withCredentials: true });
     this.source = source;
     source.onopen = () => {
