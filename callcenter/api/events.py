@@ -118,10 +118,21 @@ def stream_release():
 
 @bp.get("/events/stream/next/<ticket>")
 def stream_next(ticket: str):
-    """The push engine asks this for a stream's next page, a recovery or a periodic check;
-    the signed ticket stands for the client's credential."""
+    """The push engine asks this for the next page of a stream's replay; the signed ticket
+    stands for the client's credential."""
     if current_app.config["CALLCENTER_STREAMS"] != "pushpin" or not grip.from_engine(
         request.headers
     ):
         raise grip.not_through_engine()
-    return grip.next_link(ticket, request.headers.getlist("Grip-Last"))
+    return grip.next_page(ticket)
+
+
+@bp.get("/events/stream/held/<int:since>")
+def stream_held(since: int):
+    """The push engine asks this for held streams (recovery, new subscription, maximum
+    age); their channels and positions come in ``Grip-Last``."""
+    if current_app.config["CALLCENTER_STREAMS"] != "pushpin" or not grip.from_engine(
+        request.headers
+    ):
+        raise grip.not_through_engine()
+    return grip.held(since, request.headers.getlist("Grip-Last"))

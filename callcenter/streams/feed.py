@@ -116,6 +116,18 @@ def close_keys(event: Event) -> tuple[str, ...]:
     return ()
 
 
+def close_item(channel: str, item_id: str) -> dict:
+    """A ``close`` on a close channel. Close channels are held with ``prev-id=0`` (so that
+    Pushpin names them in ``Grip-Last`` and the shared link can rebuild a stream's
+    channels), so each close carries that prev-id and an id of its own."""
+    return {
+        "channel": channel,
+        "id": item_id,
+        "prev-id": "0",
+        "formats": {"http-stream": {"action": "close"}},
+    }
+
+
 def entry(event: Event) -> Entry:
     from ..api import serialize
 

@@ -20,16 +20,20 @@ hand-over is covered by Pushpin's first-hold check: it compares the hold's ``pre
 with the channel's last published id, and asks the link when they differ (a channel on
 which nothing was published since it started cannot have missed anything).
 
-Pushpin asks links of held streams at most 10 times a second in all, and a stream waiting
-for its answer holds back its items, so the link is asked only when needed: pages of a
-replay, recoveries, and once at ``CALLCENTER_STREAM_MAX_S``, when the answer ends the
-stream (the client reconnects and signs in again). A stream's lease therefore lasts its
-whole life (``registry``); ends come through close channels: one per user and per
-credential (see ``feed.close_keys``) and one per stream (another stream of the same
-browser tab took over its lease).
+Pushpin asks the links of held streams through a limiter of 10 a second in all, one ask
+covering up to 100 streams with the same link, and a stream waiting for its answer holds
+back its items. It also asks after every new channel subscription (1 s later). So a held
+stream's link is shared: ``/events/stream/held/<when its slice of time began>``; the answer
+rebuilds the stream's channels from ``Grip-Last`` (its close channels carry ``prev-id=0``
+so that they are named there). It is asked for recoveries, after new subscriptions, and
+once at ``CALLCENTER_STREAM_MAX_S``, when the answer ends the stream (the client reconnects
+and signs in again). A replay's pages use a signed link of the stream's own. A stream's
+lease lasts its whole life (``registry``); ends come through close channels: one per user
+and per credential (see ``feed.close_keys``) and one per stream (another stream of the
+same browser tab took over its lease).
 
-Links carry a signed ticket (Pushpin does not forward the client's cookies or token); each
-stream's link path is its own, so Pushpin never shares one answer between two streams.
+Pushpin does not forward the client's cookies or token on links: a page link carries a
+signed ticket, and every link is answered only for a valid ``Grip-Sig``.
 """
 
 from __future__ import annotations
@@ -137,15 +141,13 @@ def open_stream(
     )
     replaced = registry.admit(user.id, link.member, link.stream, lease_s())
     if replaced:
-        publish_close(f"close-stream-{replaced}")
+        publish_close(f"close-stream-{replaced}", secrets.token_hex(6))
     return _answer(link, first=True)
 
 
-def publish_close(channel: str) -> None:
+def publish_close(channel: str, item_id: str) -> None:
     """End the streams held on ``channel`` (best effort: they end at their age anyway)."""
-    body = json.dumps(
-        {"items": [{"channel": channel, "formats": {"http-stream": {"action": "close"}}}]}
-    )
+    body = json.dumps({"items": [feed.close_item(channel, item_id)]})
     try:
         PubControlClient(current_app.config["CALLCENTER_PUSHPIN_PUBLISH_URL"]).http_call(
             "/publish/", body.encode(), {"Content-Type": "application/json"}
@@ -154,25 +156,63 @@ def publish_close(channel: str) -> None:
         current_app.logger.warning("stream close not published: %s", exc)
 
 
-def next_link(ticket: str, grip_last: list[str]) -> Response:
-    """Answer Pushpin's request for a stream's next link: the next replay page, a recovery
-    after a gap (``Grip-Last``), or the periodic check (lease, account, recycle)."""
-    cfg = current_app.config
+def next_page(ticket: str) -> Response:
+    """Answer Pushpin's request for the next page of a replay (a link of its own)."""
     link = load(ticket)
-    if link is None:
+    if link is None or _expired(link.started) or not _still_valid(link):
+        if link is not None:
+            registry.release(link.user, link.member, link.stream)
         return _end()
-    # A second short of the maximum counts: the engine asks at the hold's timeout.
-    too_old = time.time() - link.started >= float(cfg["CALLCENTER_STREAM_MAX_S"]) - 1
-    if too_old or not _still_valid(link):
-        registry.release(link.user, link.member, link.stream)
-        return _end()
-    for header in ",".join(grip_last).split(","):
-        channel, _, params = header.partition(";")
-        if channel.strip() == link.scope and "last-id=" in params:
-            last = params.split("last-id=", 1)[1].split(";", 1)[0].strip()
-            if last.isdigit():
-                link.cursor = int(last)
     return _answer(link, first=False)
+
+
+def slice_s() -> int:
+    """Streams that begin in the same slice of time share their held link: a tenth of the
+    maximum age, at most a minute. A stream lives between the maximum less a slice and the
+    maximum."""
+    return int(max(1, min(60, float(current_app.config["CALLCENTER_STREAM_MAX_S"]) // 10)))
+
+
+def held(since: int, grip_last: list[str]) -> Response:
+    """Answer Pushpin's request on a held stream's link (shared by every stream that began
+    in the same slice of time, so Pushpin asks it for up to 100 streams at once): a
+    recovery after a gap, the check after a new subscription, or the end at the maximum
+    age. The stream's channels come back from ``Grip-Last``."""
+    last = _parse_grip_last(grip_last)
+    scope_channel = next((c for c in last if not c.startswith("close-")), None)
+    user = next((c[11:] for c in last if c.startswith("close-user-")), None)
+    stream = next((c[13:] for c in last if c.startswith("close-stream-")), None)
+    cred = next((c[6:] for c in last if c.startswith(("close-token-", "close-session-"))), None)
+    if None in (scope_channel, user, stream, cred) or not user.isdigit():
+        return _end()
+    link = Link(
+        user=int(user),
+        cred=cred,
+        scope=scope_channel,
+        stream=stream,
+        member="",
+        started=float(since),
+        cursor=int(last[scope_channel]),
+    )
+    if _expired(link.started) or not _still_valid(link):
+        return _end()
+    return _answer(link, first=False)
+
+
+def _parse_grip_last(headers: list[str]) -> dict[str, str]:
+    out = {}
+    for header in ",".join(headers).split(","):
+        channel, _, params = header.partition(";")
+        if "last-id=" in params:
+            value = params.split("last-id=", 1)[1].split(";", 1)[0].strip()
+            if value.isdigit():
+                out[channel.strip()] = value
+    return out
+
+
+def _expired(started: float) -> bool:
+    # A second short of the maximum counts: the engine asks at the hold's timeout.
+    return time.time() - started >= float(current_app.config["CALLCENTER_STREAM_MAX_S"]) - 1
 
 
 def _still_valid(link: Link) -> bool:
@@ -216,24 +256,26 @@ def _answer(link: Link, *, first: bool) -> Response:
     response = Response(body, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     if more:
-        # No hold: Pushpin sends this page, then asks for the next one.
-        response.headers["Grip-Link"] = f"<{_url(link)}>; rel=next"
+        # No hold: Pushpin sends this page, then asks this stream's own link for the next.
+        page_url = url_for("api.stream_next", ticket=_sign(link))
+        response.headers["Grip-Link"] = f"<{page_url}>; rel=next"
         return response
-    # Asked again (unless a recovery asks sooner) when the stream reaches its maximum age.
-    remaining = float(cfg["CALLCENTER_STREAM_MAX_S"]) - (time.time() - link.started)
     channels = [Channel(scope.channel, prev_id=str(prev))]
     if scope.positions:
         channels.append(Channel(feed.POSITIONS_CHANNEL))
-    channels += [Channel(name) for name in close_channels(link)]
-    keepalive = int(cfg["CALLCENTER_STREAM_KEEPALIVE_S"])
+    channels += [Channel(name, prev_id="0") for name in close_channels(link)]
     response.headers["Grip-Hold"] = "stream"
     response.headers["Grip-Channel"] = create_grip_channel_header(channels)
-    timeout = max(1, math.ceil(remaining))
-    response.headers["Grip-Link"] = f"<{_url(link)}>; rel=next; timeout={timeout}"
+    # Asked again (unless a recovery asks sooner) when the stream reaches its maximum age,
+    # counted from the start of its slice of time (streams of one slice share the link).
+    max_s = float(cfg["CALLCENTER_STREAM_MAX_S"])
+    since = int(link.started // slice_s() * slice_s())
+    remaining = since + max_s - time.time()
+    held_url = url_for("api.stream_held", since=since)
+    response.headers["Grip-Link"] = (
+        f"<{held_url}>; rel=next; timeout={max(1, math.ceil(remaining))}"
+    )
+    keepalive = int(cfg["CALLCENTER_STREAM_KEEPALIVE_S"])
     comment = feed.KEEPALIVE_FRAME.decode().replace("\n", "\\n")
     response.headers["Grip-Keep-Alive"] = f"{comment}; format=cstring; timeout={keepalive}"
     return response
-
-
-def _url(link: Link) -> str:
-    return url_for("api.stream_next", ticket=_sign(link))

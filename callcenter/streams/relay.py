@@ -75,9 +75,7 @@ class Relay:
                 )
                 self.last[channel] = entry.id
             for key in entry.closes:
-                items.append(
-                    {"channel": f"close-{key}", "formats": {"http-stream": {"action": "close"}}}
-                )
+                items.append(feed.close_item(f"close-{key}", f"e{entry.id}"))
         return items
 
     def step(self, positions: feed.Positions | None = None) -> int:

@@ -116,6 +116,7 @@ def test_the_matrix_covers_every_api_endpoint(app):
         ("GET", "/api/v1/events/stream"),
         # Asked by the push engine only, with a signed ticket instead of a sign-in.
         ("GET", "/api/v1/events/stream/next/<id>"),
+        ("GET", "/api/v1/events/stream/held/<id>"),
     }
     missing = []
     for rule in app.url_map.iter_rules():
