@@ -133,6 +133,7 @@ async def drive(url: str, accounts: dict, args, n_staff: int, n_unit_streams: in
         "intake": [],
         "get": [],
         "positions_ok": 0,
+        "position_lag": [],
         "positions_refused": 0,
         "positions_failed": 0,
         "calls_failed": 0,
@@ -202,6 +203,7 @@ async def drive(url: str, accounts: dict, args, n_staff: int, n_unit_streams: in
                     await asyncio.sleep(wait)
                 if time.monotonic() >= deadline:
                     break
+                results["position_lag"].append(time.monotonic() - due)
                 lat[unit_id] += rng.uniform(-0.0005, 0.0005)
                 lon[unit_id] += rng.uniform(-0.0005, 0.0005)
                 try:
@@ -428,6 +430,8 @@ def run(args, n_staff: int, n_unit_streams: int) -> dict:
         "missing": missing,
         "events": n_events,
         "positions_ok": results["positions_ok"] / args.seconds,
+        "positions_sent": len(results["position_lag"]) / args.seconds,
+        "position_lag": results["position_lag"],
         "positions_refused": results["positions_refused"],
         "positions_failed": results["positions_failed"],
         "calls_failed": results["calls_failed"],
@@ -457,9 +461,10 @@ def report(runs: list[dict], args) -> None:
     row("deliveries missing", [f"{r['missing']} of {len(r['each']) + r['missing']}" for r in runs])
     expected = args.units / args.report_every
     row(
-        f"positions accepted/s (of {expected:.0f})",
-        [f"{r['positions_ok']:.1f}" for r in runs],
+        f"positions sent / accepted per s (of {expected:.0f})",
+        [f"{r['positions_sent']:.1f} / {r['positions_ok']:.1f}" for r in runs],
     )
+    row("position sent late p50 / p99 ms", [ms(r["position_lag"]) for r in runs])
     row(
         "positions refused / failed",
         [f"{r['positions_refused']} / {r['positions_failed']}" for r in runs],
