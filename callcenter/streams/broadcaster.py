@@ -138,6 +138,7 @@ class Broadcaster:
         with self.cond:
             self.generation += 1
             self.ids, self.entries = [], []
+            self.closes = {}  # ids (of users, tokens) start again too
             self.base = self.head = last
             self.cond.notify_all()
 

@@ -221,6 +221,8 @@ def test_a_tabs_reconnect_takes_over_its_stream_and_leaving_gives_it_back(
         url = live_server + "/api/v1/events/stream"
         first = Stream(url + "?client=tab1", headers, timeout=15)
         opened.append(first)
+        client.post("/api/v1/tickets", json=ticket_payload(), headers=headers)
+        assert first.next()["data"]["type"] == "ticket.created"  # it is open and live
         second = Stream(url + "?client=tab1", headers, timeout=15)
         opened.append(second)
         assert ends(first)

@@ -255,11 +255,13 @@ def test_an_idle_stream_gets_keepalives_and_is_recycled_then_resumes(stack, clie
     resumed.close()
 
 
-def test_a_tabs_reconnect_takes_over_its_stream_through_the_engine(stack, factory):
+def test_a_tabs_reconnect_takes_over_its_stream_through_the_engine(stack, factory, client):
     s = stack(CALLCENTER_STREAMS_PER_USER=1)
     headers = factory.headers("dispatcher")
     url = s.url + "/api/v1/events/stream"
     first = Stream(url + "?client=tab1", headers, timeout=15)
+    client.post("/api/v1/tickets", json=ticket_payload(), headers=headers)
+    assert first.next()["data"]["type"] == "ticket.created"  # it is open and live
     second = Stream(url + "?client=tab1", headers, timeout=15)
     with pytest.raises(EOFError):
         while True:
