@@ -91,9 +91,12 @@ def stream():
 def stream_check():
     """Whether a stream would be let in now: 204, or the 429/503 (with ``Retry-After``) a
     stream would get. Clients ask after a refused connection (EventSource hides the
-    status)."""
+    status), with their ``client`` key: a page reconnecting would take over its own lease.
+    Embedded: this answers for the process that serves the check."""
     g.passive = True
-    registry.check(current_user.id)
+    registry.check(current_user.id, request.args.get("client"))
+    if current_app.config["CALLCENTER_STREAMS"] == "embedded":
+        broadcaster.get().check_room()
     return "", 204
 
 

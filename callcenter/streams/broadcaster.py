@@ -26,7 +26,6 @@ from collections import deque
 from collections.abc import Iterator
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
@@ -144,21 +143,20 @@ class Broadcaster:
 
     # --- the streams ----------------------------------------------------------------------
 
+    def check_room(self) -> None:
+        """Refuse with 503 when this process holds its maximum of streams."""
+        cfg = current_app.config
+        if len(self.streams) >= int(cfg["CALLCENTER_STREAMS_PER_PROCESS"]):
+            raise registry.full(float(cfg["CALLCENTER_STREAM_KEEPALIVE_S"]))
+
     def open(
         self, scope: feed.Scope, cursor: int, keys: tuple[str, ...], stream_id: str = ""
     ) -> Stream:
         """Register a stream, or refuse with 503 when this process holds its maximum."""
         self.ensure_started()
-        limit = int(current_app.config["CALLCENTER_STREAMS_PER_PROCESS"])
         stream = Stream(scope, cursor, keys, stream_id)
         with self.cond:
-            if len(self.streams) >= limit:
-                raise Refused(
-                    _l("The server has no room for another live screen now. Trying again shortly."),
-                    retry_after=float(current_app.config["CALLCENTER_STREAM_KEEPALIVE_S"]),
-                    status=503,
-                    code="streams_full",
-                )
+            self.check_room()
             now = time.monotonic()
             stream.closed = any(now - self.closes.get(k, -1e9) < CLOSE_MEMORY_S for k in keys)
             stream.positions_seq = self.positions_seq

@@ -158,6 +158,16 @@ class MemoryLeases:
             self._prune(time.time())
             return len(self.by_user.get(user_id, {}))
 
+    def holds(self, user_id: int, member: str) -> bool:
+        with self.lock:
+            self._prune(time.time())
+            return member in self.by_user.get(user_id, {})
+
+    def total(self) -> int:
+        with self.lock:
+            self._prune(time.time())
+            return sum(len(leases) for leases in self.by_user.values())
+
 
 class RedisLeases:
     """Leases in Redis, shared by every web process."""
@@ -206,6 +216,15 @@ class RedisLeases:
 
     def count(self, user_id: int) -> int:
         key = self._keys(user_id)[0]
+        self.conn.zremrangebyscore(key, "-inf", time.time())
+        return self.conn.zcard(key)
+
+    def holds(self, user_id: int, member: str) -> bool:
+        score = self.conn.zscore(self._keys(user_id)[0], member)
+        return score is not None and score > time.time()
+
+    def total(self) -> int:
+        key = self._keys(0)[1]
         self.conn.zremrangebyscore(key, "-inf", time.time())
         return self.conn.zcard(key)
 
@@ -268,12 +287,18 @@ def forget(user_id: int, client: str) -> str | None:
         return None
 
 
-def check(user_id: int) -> None:
-    """Raise ``Refused`` when this user could not open another stream now."""
+def check(user_id: int, client: str | None = None) -> None:
+    """Raise ``Refused`` when this user could not open another stream now. A client that
+    holds a lease already (a page reconnecting) could: its stream would take it over."""
     cfg = current_app.config
     try:
-        if leases().count(user_id) >= int(cfg["CALLCENTER_STREAMS_PER_USER"]):
+        store = leases()
+        if client and store.holds(user_id, member_for(client, "")):
+            return
+        if store.count(user_id) >= int(cfg["CALLCENTER_STREAMS_PER_USER"]):
             raise too_many(float(cfg["CALLCENTER_STREAM_KEEPALIVE_S"]))
+        if store.total() >= int(cfg["CALLCENTER_STREAMS_MAX"]):
+            raise full(float(cfg["CALLCENTER_STREAM_KEEPALIVE_S"]))
     except redis.RedisError:
         pass
 

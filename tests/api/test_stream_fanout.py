@@ -229,6 +229,15 @@ def test_a_tabs_reconnect_takes_over_its_stream_and_leaving_gives_it_back(
         with pytest.raises(urllib.error.HTTPError) as refused:
             Stream(url + "?client=tab2", headers)
         assert refused.value.code == 429
+        # The check says the same, except to the page that holds the lease (a reconnect).
+        assert (
+            client.get("/api/v1/events/stream/check?client=tab2", headers=headers).status_code
+            == 429
+        )
+        assert (
+            client.get("/api/v1/events/stream/check?client=tab1", headers=headers).status_code
+            == 204
+        )
         released = client.post(
             "/api/v1/events/stream/release", json={"client": "tab1"}, headers=headers
         )

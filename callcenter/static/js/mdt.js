@@ -645,7 +645,9 @@
   async function retryStream() {
     let response;
     try {
-      response = await fetch(`${cfg.api}/events/stream/check`, { credentials: "same-origin" });
+      response = await fetch(`${cfg.api}/events/stream/check?client=${clientKey}`, {
+        credentials: "same-origin",
+      });
     } catch (err) {
       connect();
       return;

@@ -125,7 +125,7 @@ export class LiveStream {
   async _admission() {
     let response;
     try {
-      response = await fetch(CHECK_PATH, {
+      response = await fetch(`${CHECK_PATH}?client=${CLIENT_KEY}`, {
         credentials: "same-origin", headers: { Accept: "application/json" },
       });
     } catch {
