@@ -14,14 +14,18 @@ browser reconnects with Last-Event-ID, so nothing is missed. ``timeout`` is the 
 heartbeat, not a request limit, so long streams are not killed. Behind a proxy, keep its
 read timeout above CALLCENTER_STREAM_KEEPALIVE_S and do not buffer the stream.
 
-Environment: GUNICORN_WORKERS (default 2), GUNICORN_THREADS (default 64).
+Environment: GUNICORN_WORKERS (default 2), GUNICORN_THREADS (default 64; 16 with
+CALLCENTER_STREAMS=pushpin).
 """
 
 import os
 
 worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "64"))
+# With the push engine the threads serve API calls only; more of them than the CPU can
+# run only lengthen every request that holds a database lock (they all wait for the GIL).
+_engine = os.environ.get("CALLCENTER_STREAMS") == "pushpin"
+threads = int(os.environ.get("GUNICORN_THREADS", "16" if _engine else "64"))
 timeout = 60
 graceful_timeout = 10
 keepalive = 75  # longer than a proxy's idle timeout, so the proxy closes first

@@ -236,7 +236,9 @@ async def drive(url: str, accounts: dict, args, n_staff: int, n_unit_streams: in
                 "category": "theft",
                 "priority": 3,
                 "summary": f"bench {i}",
-                "caller": {"phone": "0811-48-2000"},
+                # Callers differ (one number calling hundreds of times is another matter:
+                # intake reads a caller's whole 30-day history).
+                "caller": {"phone": f"0812{rng.randrange(10**7, 10**8)}"},
                 "location": {
                     "lat": rng.uniform(MALANG[0] + 0.05, MALANG[1] - 0.05),
                     "lon": rng.uniform(MALANG[2] + 0.05, MALANG[3] - 0.05),
