@@ -16,9 +16,10 @@ previous event. When an item's ``prev-id`` is not what a connection last got, Pu
 drops it and asks the ``Grip-Link`` again with ``Grip-Last: <channel>; last-id=<id>``,
 and the web answers with what was missed: no event is lost or repeated when the relay
 missed events or the engine dropped some. An event committed between our read and the
-hand-over is covered by Pushpin's first-hold check: it compares the hold's ``prev-id``
-with the channel's last published id, and asks the link when they differ (a channel on
-which nothing was published since it started cannot have missed anything).
+hand-over is covered twice by Pushpin: on a channel others already hold, the first hold's
+``prev-id`` is compared with the channel's last published id and the link is asked when
+they differ; a channel nobody held before is a new subscription, after which Pushpin asks
+the link again (1 s later), and the answer brings what was published meanwhile.
 
 Pushpin asks the links of held streams through a limiter of 10 a second in all, one ask
 covering up to 100 streams with the same link, and a stream waiting for its answer holds
