@@ -12,8 +12,10 @@ to take over. Should both ever publish, Pushpin drops an item id it has seen in 
 minute, and a connection given an item out of sequence asks the web for what it missed:
 a duplicate costs a request, never a repeated event.
 
-It starts at the newest event: a connection that missed events while no relay ran finds
-out from the next item's ``prev-id`` and recovers them from the web.
+It goes on from the last event a relay published (kept in Redis), so what was committed
+while none ran is published when one starts; without that mark it starts at the newest
+event, and a connection that missed some finds out from the next item's ``prev-id`` and
+recovers them from the web.
 """
 
 from __future__ import annotations
@@ -82,7 +84,13 @@ class Relay:
         """Read and publish what is new (and the positions, if given); returns the number
         of events read. Publishes nothing and keeps its place when the engine refuses."""
         newest = feed.last_id()
-        if self.cursor is None or newest < self.cursor:  # starting, or the table was emptied
+        if self.cursor is None:
+            # Go on from where the last relay stopped: what was committed while none ran is
+            # published now, in order (with the right prev-ids).
+            shared = published_upto()
+            self.cursor = shared if shared is not None and shared <= newest else newest
+            self.last = {}
+        elif newest < self.cursor:  # the table was emptied (tests)
             self.cursor, self.last = newest, {}
         entries, reached = feed.read(self.cursor, limit=READ_PAGE)
         saved = dict(self.last)
