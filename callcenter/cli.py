@@ -1,5 +1,5 @@
 """Command-line tasks: ``create-user``, ``seed-demo``, ``simulate-units``,
-``simulate-whatsapp``, ``rebuild-index``."""
+``simulate-whatsapp``, ``rebuild-index``, ``stream-relay``, ``pushpin-config``."""
 
 from __future__ import annotations
 
@@ -121,6 +121,50 @@ def rebuild_index():
     db.session.remove()
 
 
+@click.command("stream-relay")
+def stream_relay():
+    """Publish each new event once to the push engine (CALLCENTER_STREAMS=pushpin)."""
+    import logging
+
+    from .streams import relay
+
+    if not current_app.config["REDIS_URL"]:
+        raise click.ClickException("the relay needs REDIS_URL (wake-ups and its lock)")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    relay.run_forever()
+
+
+@click.command("pushpin-config")
+@click.option("--dir", "folder", required=True, help="Folder for the configuration and logs.")
+@click.option("--port", required=True, type=int, help="Port the clients connect to.")
+@click.option("--origin", required=True, help="host:port of the web part.")
+@click.option("--publish-port", default=5561, type=int, help="Port the relay publishes to.")
+@click.option("--host", default="127.0.0.1", help="Address the clients connect to.")
+def pushpin_config(folder, port, origin, publish_port, host):
+    """Write a Pushpin configuration (pushpin.conf, routes) into --dir; prints its path."""
+    from .streams import pushpin_conf
+    from .streams.grip import grip_key
+
+    click.echo(
+        pushpin_conf.write(
+            folder,
+            http_host=host,
+            http_port=port,
+            origin=origin,
+            publish_port=publish_port,
+            sig_key=grip_key(current_app),
+        )
+    )
+
+
 def init_app(app) -> None:
-    for command in (create_user, seed_demo, simulate_units, simulate_whatsapp, rebuild_index):
+    for command in (
+        create_user,
+        seed_demo,
+        simulate_units,
+        simulate_whatsapp,
+        rebuild_index,
+        stream_relay,
+        pushpin_config,
+    ):
         app.cli.add_command(command)

@@ -55,10 +55,21 @@ class Defaults:
     CALLCENTER_LOGIN_RATE = "20/minute"
     CALLCENTER_PROXY_HOPS = 0  # set to 1 behind one reverse proxy
 
-    # Live stream.
-    CALLCENTER_STREAM_POLL_S = 0.25  # without Redis, how often a live stream looks for events
+    # Live streams (callcenter/streams/).
+    CALLCENTER_STREAMS = "embedded"  # "embedded": in-process broadcaster; "pushpin": push engine
+    CALLCENTER_PUSHPIN_PUBLISH_URL = "http://127.0.0.1:5561"  # the engine's publish endpoint
+    CALLCENTER_GRIP_KEY = ""  # the engine's sig_key; empty: derived from SECRET_KEY
+    CALLCENTER_STREAM_POLL_S = 0.25  # without Redis, how often the feed looks for events
     CALLCENTER_STREAM_KEEPALIVE_S = 5  # also how soon a stream notices its client left
     CALLCENTER_STREAM_MAX_S = 600  # a stream ends after this; the client reconnects
+    CALLCENTER_STREAMS_PER_USER = 3  # open streams per user (429 beyond)
+    CALLCENTER_STREAMS_MAX = 5000  # open streams in all (503 beyond)
+    # Embedded: streams one web process holds (503 beyond); 0 = 3/4 of GUNICORN_THREADS, so
+    # the other threads always answer API calls.
+    CALLCENTER_STREAMS_PER_PROCESS = 0
+    CALLCENTER_STREAM_REPLAY_PAGE = 200  # events per page of a replay from an old id
+    CALLCENTER_STREAM_LEASE_S = 60  # push engine: a stream not renewed for this long is gone
+    CALLCENTER_POSITIONS_TICK_S = 1.0  # positions are coalesced and sent once per tick
     CALLCENTER_REDIS_PREFIX = "cc"
     CALLCENTER_QUEUE = "callcenter"
     CALLCENTER_BROKER_URL = ""  # empty: REDIS_URL, or the SQLite broker file
@@ -157,6 +168,14 @@ def load(app, override: dict | None = None) -> None:
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
     # With Redis down, sign-in still works; the per-username lockout lives in the database.
     cfg["RATELIMIT_SWALLOW_ERRORS"] = True
+
+    if not cfg["CALLCENTER_STREAMS_PER_PROCESS"]:
+        threads = int(os.environ.get("GUNICORN_THREADS", "64"))
+        cfg["CALLCENTER_STREAMS_PER_PROCESS"] = max(1, threads * 3 // 4)
+    if cfg["CALLCENTER_STREAMS"] not in ("embedded", "pushpin"):
+        raise RuntimeError("CALLCENTER_STREAMS must be 'embedded' or 'pushpin'")
+    if cfg["CALLCENTER_STREAMS"] == "pushpin" and not cfg["REDIS_URL"]:
+        raise RuntimeError("CALLCENTER_STREAMS=pushpin needs REDIS_URL (leases and wake-ups)")
 
     if cfg["CALLCENTER_ENV"] == "production" and cfg["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set in production (CALLCENTER_ENV=production)")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Make sure the services the tests need answer on this machine: PostgreSQL on
-# 127.0.0.1:5432 (trust auth, user postgres), Redis on 127.0.0.1:6379, and Debian's
-# Chromium for the browser tests. Starts them when installed but stopped, installs them
-# with apt-get (as root) when missing. Exits non-zero when one still does not answer.
+# 127.0.0.1:5432 (trust auth, user postgres), Redis on 127.0.0.1:6379, Debian's
+# Chromium for the browser tests and Pushpin (the push engine) for the stream tests.
+# Starts them when installed but stopped, installs them with apt-get (as root) when
+# missing. Exits non-zero when one still does not answer.
 set -uo pipefail
 
 pg_host=127.0.0.1 pg_port=5432 redis_port=6379
@@ -69,6 +70,12 @@ fi
 if ! command -v redis-server > /dev/null; then
     # The fault tests run a private Redis of their own.
     apt_install redis-server || { say "redis-server is missing"; exit 1; }
+fi
+
+if ! command -v pushpin > /dev/null; then
+    # The push engine of the production stack; the tests start their own instances.
+    say "Pushpin is not installed: installing"
+    apt_install pushpin || { say "Pushpin could not be installed"; exit 1; }
 fi
 
 if [ ! -x /usr/bin/chromium ]; then

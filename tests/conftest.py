@@ -138,6 +138,12 @@ def reset_state(app) -> None:
                 if attempt == 4 or "deadlock" not in str(exc).lower():
                     raise
         db.session.remove()
+        # Ids start again from 1 in the emptied tables: the live feed must start again too.
+        feed_reader = app.extensions.get("cc_broadcaster")
+        if feed_reader is not None:
+            feed_reader.reset()
+            db.session.remove()
+        app.extensions.pop("cc_stream_leases", None)  # leases kept in memory (no Redis)
         if app.config["REDIS_URL"]:
             conn = redis.Redis.from_url(app.config["REDIS_URL"])
             keys = list(conn.scan_iter(app.config["CALLCENTER_REDIS_PREFIX"] + ":*", count=1000))

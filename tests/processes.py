@@ -112,12 +112,25 @@ class Worker:
 class WebServer:
     """The web part under gunicorn (gthread), as in production, in its own process group."""
 
-    def __init__(self, env: dict, log_path: str, port: int):
+    def __init__(
+        self,
+        env: dict,
+        log_path: str,
+        port: int,
+        *,
+        workers: str | None = "2",
+        threads: str | None = "16",
+    ):
+        """``workers``/``threads`` None: as gunicorn.conf.py sets them."""
         import subprocess
 
         self.url = f"http://127.0.0.1:{port}"
         self.log = open(log_path, "ab")  # noqa: SIM115  (closed in stop)
-        env = dict(env, GUNICORN_WORKERS="2", GUNICORN_THREADS="16")
+        env = dict(env)
+        if workers is not None:
+            env["GUNICORN_WORKERS"] = workers
+        if threads is not None:
+            env["GUNICORN_THREADS"] = threads
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -152,6 +165,123 @@ class WebServer:
                     raise RuntimeError("web server exited") from None
                 time.sleep(0.1)
         raise TimeoutError("web server not ready")
+
+    def stop(self) -> None:
+        import signal as signals
+
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signals.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except Exception:
+                os.killpg(self.proc.pid, signals.SIGKILL)
+                self.proc.wait(5)
+        self.log.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Pushpin:
+    """Pushpin (the push engine) with a configuration of its own in ``folder``: clients
+    connect to ``url``, the relay publishes to ``publish_url``, requests go to ``origin``."""
+
+    def __init__(self, folder: str, origin: str, sig_key: str, log_level: int = 1):
+        import shutil
+        import subprocess
+
+        from callcenter.streams import pushpin_conf
+
+        if shutil.which("pushpin") is None:
+            raise RuntimeError("Pushpin is missing: run scripts/services.sh")
+        self.port, self.publish_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.publish_url = f"http://127.0.0.1:{self.publish_port}"
+        self.folder = folder
+        config = pushpin_conf.write(
+            folder,
+            http_host="127.0.0.1",
+            http_port=self.port,
+            origin=origin,
+            publish_port=self.publish_port,
+            sig_key=sig_key,
+            log_level=log_level,
+        )
+        self.log = open(os.path.join(folder, "pushpin.out"), "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            ["pushpin", "--config", config],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=folder,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 30) -> Pushpin:
+        import socket
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready = 0
+            for port in (self.port, self.publish_port):
+                with socket.socket() as s:
+                    s.settimeout(0.5)
+                    if s.connect_ex(("127.0.0.1", port)) == 0:
+                        ready += 1
+            if ready == 2:
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError("pushpin exited")
+            time.sleep(0.1)
+        raise TimeoutError("pushpin not ready")
+
+    def stop(self) -> None:
+        import signal as signals
+
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signals.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except Exception:
+                os.killpg(self.proc.pid, signals.SIGKILL)
+                self.proc.wait(5)
+        self.log.close()
+
+
+class StreamRelay:
+    """The stream relay (``flask --app wsgi stream-relay``) in its own process group."""
+
+    def __init__(self, env: dict, log_path: str):
+        import subprocess
+
+        self.log_path = log_path
+        self.log = open(log_path, "ab")  # noqa: SIM115  (closed in stop)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "stream-relay"],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 30) -> StreamRelay:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(self.log_path, "rb") as f:
+                if b" publishes" in f.read():
+                    return self
+            if self.proc.poll() is not None:
+                raise RuntimeError("relay exited")
+            time.sleep(0.1)
+        raise TimeoutError("relay not publishing")
 
     def stop(self) -> None:
         import signal as signals

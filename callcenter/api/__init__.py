@@ -24,6 +24,7 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     422: "validation_failed",
     429: "rate_limited",
+    503: "unavailable",
 }
 
 
@@ -41,7 +42,10 @@ def error_response(status: int, code: str, message, fields: dict | None = None):
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
     db.session.rollback()
-    return error_response(exc.status, exc.code, exc.message, exc.fields)
+    response = error_response(exc.status, exc.code, exc.message, exc.fields)
+    if getattr(exc, "retry_after", None):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @bp.errorhandler(CSRFError)

@@ -39,6 +39,7 @@ def _load_token_user(req) -> User | None:
     if found is None:
         return None
     g.api_token = token
+    g.api_token_id = found[1].id  # live streams end when this token is revoked
     return found[0]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
@@ -54,6 +55,8 @@ def login():
         else:
             session.clear()
             login_user(user)
+            # Names this sign-in: signing out ends the live streams it opened.
+            session["sid"] = secrets.token_urlsafe(12)
             session.permanent = True  # idle timeout: PERMANENT_SESSION_LIFETIME, refreshed
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
     elif request.method == "POST":
@@ -71,7 +74,7 @@ def _login_rate() -> str:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    accounts.record_sign_out(current_user)
+    accounts.record_sign_out(current_user, session_id=session.get("sid"))
     logout_user()
     session.clear()
     flash(_("You are signed out."))

@@ -14,6 +14,8 @@ def for_script() -> dict[str, str | dict[str, str]]:
             "online": _("Connected"),
             "reconnecting": _("Reconnecting…"),
             "offline": _("No connection"),
+            "too_many": _("Too many screens open"),
+            "busy": _("Server busy"),
         },
         "gps": {
             "starting": _("GPS: starting…"),

@@ -143,9 +143,29 @@ def revoke_token(raw: str) -> None:
     db.session.commit()
 
 
-def record_sign_out(user: User) -> None:
-    events.record("auth.signed_out", actor=user, data={"username": user.username})
+def record_sign_out(user: User, *, session_id: str | None = None) -> None:
+    """Audit a page sign-out; ``session_id`` names the session whose live streams end."""
+    data = {"username": user.username}
+    if session_id:
+        data["session"] = session_id
+    events.record("auth.signed_out", actor=user, data=data)
     db.session.commit()
+
+
+def set_active(user: User, active: bool, *, actor: User | None = None) -> User:
+    """Activate or deactivate an account; commits with its audit event. A deactivated user
+    cannot sign in, every token of theirs stops working, and their live streams end."""
+    if user.is_active_flag == active:
+        return user
+    user.is_active_flag = active
+    events.record(
+        "user.activated" if active else "user.deactivated",
+        actor=actor,
+        unit=user.unit_id,
+        data={"user_id": user.id, "username": user.username},
+    )
+    db.session.commit()
+    return user
 
 
 def create_user(data: dict, *, actor: User | None = None) -> User:

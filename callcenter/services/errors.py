@@ -49,3 +49,15 @@ class Conflict(ServiceError):
 class Locked(ServiceError):
     status = 429
     code = "locked"
+
+
+class Refused(ServiceError):
+    """Not now: too many requests (429) or no room (503); ``retry_after`` says when to try."""
+
+    status = 429
+    code = "too_many_streams"
+
+    def __init__(self, message, *, retry_after: int, status: int = 429, code: str | None = None):
+        super().__init__(message, code=code)
+        self.status = status
+        self.retry_after = max(1, int(retry_after))

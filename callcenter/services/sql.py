@@ -14,5 +14,14 @@ def insert_ignore(model, values: dict) -> None:
     db.session.execute(module.insert(model).values(**values).on_conflict_do_nothing())
 
 
+def insert_ignore_returning(model, values: dict, column):
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING ``column``: its value, or None when a
+    conflicting row was already there."""
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(model).values(**values).on_conflict_do_nothing().returning(column)
+    return db.session.execute(statement).scalar_one_or_none()
+
+
 def is_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta
 
 import redis
@@ -132,34 +133,28 @@ def report_position(unit: Unit, data: dict) -> dict:
     recorded_at = recorded_at or now
     lat, lon = point
 
-    before = db.session.scalar(
-        db.select(db.func.count())
-        .select_from(UnitPosition)
-        .where(UnitPosition.unit_id == unit.id, UnitPosition.recorded_at == recorded_at)
-    )
-    if before:
-        db.session.rollback()
-        return {"applied": False, "duplicate": True, "recorded_at": recorded_at}
     emergency.follow_position(unit.id, lat, lon, recorded_at)  # locks its ticket first
-    moved = (
-        db.session.execute(
-            db.update(Unit)
-            .where(
-                Unit.id == unit.id,
-                db.or_(Unit.position_at.is_(None), Unit.position_at < recorded_at),
-            )
-            .values(
-                lat=lat,
-                lon=lon,
-                accuracy_m=accuracy,
-                position_at=recorded_at,
-                position_updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        == 1
-    )
-    sql.insert_ignore(
+    # Two statements: move the unit if this report is newer (returning its status), then
+    # keep the report; a report already stored (same recorded_at) inserts nothing and is
+    # answered as a duplicate, changing nothing. Hundreds of units report every few seconds.
+    status = db.session.execute(
+        db.update(Unit)
+        .where(
+            Unit.id == unit.id,
+            db.or_(Unit.position_at.is_(None), Unit.position_at < recorded_at),
+        )
+        .values(
+            lat=lat,
+            lon=lon,
+            accuracy_m=accuracy,
+            position_at=recorded_at,
+            position_updated_at=now,
+        )
+        .returning(Unit.status)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    moved = status is not None
+    stored = sql.insert_ignore_returning(
         UnitPosition,
         {
             "unit_id": unit.id,
@@ -170,9 +165,12 @@ def report_position(unit: Unit, data: dict) -> dict:
             "received_at": now,
             "applied": moved,
         },
+        UnitPosition.id,
     )
+    if stored is None:
+        db.session.rollback()
+        return {"applied": False, "duplicate": True, "recorded_at": recorded_at}
     if moved:
-        status = db.session.scalar(db.select(Unit.status).where(Unit.id == unit.id))
         locator.unit_changed(unit.id, status, lat, lon)
         if status == "available" and _tickets_waiting():
             _route_queued_soon()
@@ -180,11 +178,24 @@ def report_position(unit: Unit, data: dict) -> dict:
     return {"applied": moved, "duplicate": False, "recorded_at": recorded_at}
 
 
+# Whether tickets wait in the queue, as last seen by this process: (monotonic time, answer).
+_waiting_seen: tuple[float, bool] = (-1e9, False)
+WAITING_TTL_S = 0.5
+
+
 def _tickets_waiting() -> bool:
-    """A ticket with a slot that routing could not fill yet."""
-    return db.session.scalar(
+    """Whether a ticket has a slot routing could not fill yet, asked at most every
+    ``WAITING_TTL_S`` per process (a unit that became free is routed by the sweep anyway;
+    this only makes it sooner)."""
+    global _waiting_seen
+    seen_at, answer = _waiting_seen
+    if time.monotonic() - seen_at < WAITING_TTL_S:
+        return answer
+    answer = db.session.scalar(
         db.select(db.exists().where(Ticket.waiting_since.is_not(None), Ticket.status != "new"))
     )
+    _waiting_seen = (time.monotonic(), answer)
+    return answer
 
 
 def _route_queued_soon() -> None:

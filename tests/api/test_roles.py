@@ -58,6 +58,8 @@ ENDPOINTS = [
     ("POST", "/api/v1/wa/threads/999/location", {}, ("dispatcher", "supervisor")),
     ("GET", "/api/v1/wa/quick-replies", None, ("dispatcher", "supervisor", "admin")),
     ("GET", "/api/v1/wa/media/999", None, ("dispatcher", "supervisor", "admin")),
+    ("GET", "/api/v1/events/stream/check", None, ROLES),
+    ("POST", "/api/v1/events/stream/release", {}, ROLES),
 ]
 
 
@@ -129,6 +131,9 @@ def test_the_matrix_covers_every_api_endpoint(app):
         ("POST", "/api/v1/auth/tokens"),
         ("DELETE", "/api/v1/auth/tokens/current"),
         ("GET", "/api/v1/events/stream"),
+        # Asked by the push engine only, with a signed ticket instead of a sign-in.
+        ("GET", "/api/v1/events/stream/next/<id>"),
+        ("GET", "/api/v1/events/stream/held/<id>"),
     }
     missing = []
     for rule in app.url_map.iter_rules():

@@ -8,7 +8,7 @@ import { Detail } from "./console/detail.js";
 import { Intake } from "./console/intake.js";
 import { ConsoleMap } from "./console/map.js";
 import * as store from "./console/store.js";
-import { api, onSessionEnded, page, signedIn, t } from "./console/util.js";
+import { api, onSessionEnded, page, t } from "./console/util.js";
 
 const mapView = new ConsoleMap(document.getElementById("map"), {
   onTicket: (id) => openTicket(id),
@@ -98,7 +98,6 @@ const stream = new LiveStream("/api/v1/events/stream", {
   onOpen({ awayMs }) {
     if (awayMs > 60_000) Promise.allSettled([store.loadTickets(), store.loadUnits()]);
   },
-  checkSession: signedIn,
 }, { lastId: page.lastEventId, retryMs: [1000, 15_000] });
 streamState.addEventListener("click", () => stream.reconnect());
 onSessionEnded(() => {

@@ -6,9 +6,14 @@
 // skipped, so a replay is harmless.
 //
 // The state, for the page to show: connecting, live, reconnecting, offline (only with
-// followNetwork), stopped, signed_out.
+// followNetwork), too_many (this account has its maximum of live screens), busy (the server
+// holds all the streams it may), stopped, signed_out.
+//
+// Each page has a key of its own (`client`): a reconnect of this page takes over its earlier
+// stream instead of counting as another screen, and leaving the page gives the stream back.
 
 const ENDED = ["stopped", "signed_out"];
+const CLIENT_KEY = Math.random().toString(36).slice(2) + Date.now().toString(36);
 
 export class LiveStream {
   /**
@@ -19,7 +24,9 @@ export class LiveStream {
    *   onState(state)      the state, at start and whenever it changes
    *   onOpen({awayMs})    each time a connection opens; awayMs: how long the feed was down
    *                       (0 the first time): what the page reloads after a gap is its choice
-   *   checkSession()      before opening anew after an error answer: false means signed out
+   *   Before opening anew after an error answer, the stream asks `<url>/check` (an
+   *   EventSource cannot see a refusal's status): 401 is signed out; 429 (too many screens
+   *   for this account) and 503 (server full) wait as the answer's Retry-After says.
    * @param {object} options
    *   lastId         the newest event the page already reflects (0: from when the stream opens)
    *   retryMs        [first, longest] wait before opening anew after the browser gave up;
@@ -47,6 +54,7 @@ export class LiveStream {
 
   start() {
     this.handlers.onState?.(this.state);
+    window.addEventListener("pagehide", () => this._release());
     if (this.followNetwork) {
       window.addEventListener("online", () => {
         // A stream that broke while offline may wait long before it retries: start it now.
@@ -76,7 +84,9 @@ export class LiveStream {
 
   _open() {
     this._clearTimer();
-    const url = this.lastId ? `${this.url}?last_event_id=${this.lastId}` : this.url;
+    const query = new URLSearchParams({ client: CLIENT_KEY });
+    if (this.lastId) query.set("last_event_id", this.lastId);
+    const url = `${this.url}?${query}`;
     const source = new EventSource(url, { withCredentials: true });
     this.source = source;
     source.onopen = () => {
@@ -131,7 +141,7 @@ export class LiveStream {
     };
   }
 
-  /** The one place a new attempt is scheduled: after `delayMs`, if still signed in. */
+  /** The one place a new attempt is scheduled: after `delayMs`, if it would be let in. */
   _retryIn(delayMs) {
     this._clearTimer();
     this.timer = setTimeout(() => this._retry(), delayMs);
@@ -139,13 +149,50 @@ export class LiveStream {
 
   async _retry() {
     this.timer = null;
-    const stillSignedIn = await this.handlers.checkSession?.();
-    if (stillSignedIn === false) {
+    const refusal = await this._admission();
+    if (ENDED.includes(this.state) || this.source) return;
+    if (refusal === "signed_out") {
       this._close();
       this._setState("signed_out");
       return;
     }
-    if (!ENDED.includes(this.state) && !this.source) this._open();
+    if (refusal) {
+      this._setState(refusal.state);
+      this._retryIn(refusal.waitMs);
+      return;
+    }
+    this._open();
+  }
+
+  /** Why a new connection would be refused now: "signed_out", {state, waitMs}, or null. */
+  async _admission() {
+    let response;
+    try {
+      response = await fetch(`${this.url}/check?client=${CLIENT_KEY}`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+    } catch {
+      return null; // no answer: try the stream itself
+    }
+    if (response.status === 401) return "signed_out";
+    if (response.status === 429 || response.status === 503) {
+      const seconds = Number(response.headers.get("Retry-After")) || 5;
+      return {
+        state: response.status === 429 ? "too_many" : "busy",
+        waitMs: Math.min(Math.max(seconds, 1), 60) * 1000,
+      };
+    }
+    return null;
+  }
+
+  /** Give this page's stream back at once (the page is going away). */
+  _release() {
+    const form = new FormData();
+    form.append("client", CLIENT_KEY);
+    const csrf = document.querySelector('meta[name="csrf-token"]');
+    if (csrf) form.append("csrf_token", csrf.content);
+    navigator.sendBeacon?.(`${this.url}/release`, form);
   }
 
   /** A new connection without a new state: the page keeps showing why the feed is down. */

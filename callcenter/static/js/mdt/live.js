@@ -6,10 +6,17 @@ import { LiveStream } from "../common/stream.js";
 import { announce } from "./alert.js";
 import { refresh } from "./job.js";
 import { loadJobs } from "./jobs.js";
-import { T, cfg, el, showMessage, signedIn, state } from "./page.js";
+import { T, cfg, el, showMessage, state } from "./page.js";
 
 // The stream's states as this page names them (data-state and the words in T.conn).
-const SHOWN = { connecting: "connecting", live: "online", reconnecting: "reconnecting", offline: "offline" };
+const SHOWN = {
+  connecting: "connecting",
+  live: "online",
+  reconnecting: "reconnecting",
+  offline: "offline",
+  too_many: "too_many",
+  busy: "busy",
+};
 
 let pollTimer = null;
 let eventRefreshTimer = null;
@@ -50,7 +57,6 @@ export const stream = new LiveStream(
       refresh();
       loadJobs();
     },
-    checkSession: signedIn,
   },
   { retryMs: [2000, 30_000], stallMs: 10_000, followNetwork: true }
 );
