@@ -178,7 +178,6 @@ export class Board {
           h("span", { class: "flag bad over-target", hidden: !isOverTarget(ticket) }, t("flag.over_target")),
           flags.possible_duplicate ? h("span", { class: "flag warn", title: flags.possible_duplicate.number }, t("flag.duplicate")) : null,
           flags.prank_caller ? h("span", { class: "flag warn" }, t("flag.prank_caller")) : null),
-        offer,
         h("span", { class: "age", title: t("board.age"), "data-since": ticket.created_at },
           duration(secondsSince(ticket.created_at)))),
       h("div", { class: "l2" },
@@ -186,7 +185,8 @@ export class Board {
         h("span", { class: "units-on" }, crewCallsigns(ticket)),
         h("span", { class: "loc" }, locationText(ticket)),
         ticket.status === "queued" && ticket.status_reason
-          ? h("span", { class: "reason" }, reasonLabel(ticket.status_reason)) : null),
+          ? h("span", { class: "reason" }, reasonLabel(ticket.status_reason)) : null,
+        offer),
       backup ? backupLine(ticket) : null,
       ticket.summary ? h("div", { class: "l3 summary", "data-testid": "row-summary" }, ticket.summary) : null);
     return row;
