@@ -100,6 +100,7 @@ def for_script() -> dict[str, str | dict[str, str]]:
             "since": _("Since %(time)s"),
             "sent": _("The command center has your emergency signal."),
             "ended": _("The emergency has ended."),
+            "closedByCenter": _("The command center closed your emergency."),
             "reasonNeeded": _("Choose or write why you end the emergency."),
             "neverSent": _(
                 "The emergency press at %(time)s could not be sent. "

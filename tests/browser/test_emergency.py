@@ -67,11 +67,12 @@ def emergencies(factory) -> list[Emergency]:
 
 
 def test_the_officer_holds_the_button_and_every_console_shows_the_alarm_until_acknowledged(
-    new_page, live_server, factory
+    new_page, live_server, factory, client
 ):
     here = offset(KEPANJEN, north_m=4000, east_m=3000)
     officer = factory.unit(callsign="KPJ-7", point=here)
-    for n in (1, 2):
+    second = factory.unit(callsign="KPJ-9", point=offset(KEPANJEN, east_m=-5000))
+    for n in (1, 2, 3):
         factory.unit(callsign=f"RSP-{n}", point=offset(here, north_m=500 * n))
     sari = open_console(new_page, live_server, factory, username="sari", viewport=SCREEN)
     sari.add_init_script(TONE_PROBE)
@@ -142,8 +143,26 @@ def test_the_officer_holds_the_button_and_every_console_shows_the_alarm_until_ac
     sari.wait_for_function("window.alerts.tones > 0")  # the repeating tone
     expect(sari.get_by_test_id("alarm-sound")).to_be_hidden()
     expect(row(sari, ticket.number).get_by_test_id("flag-alarm")).to_be_visible()
-    screenshot(sari, "console-alarm")
     screenshot(phone, "mdt-emergency")
+
+    # A second officer in danger: the alarms stack, oldest first, each with its ring.
+    pressed_too = client.post(
+        "/api/v1/units/me/emergency", json={}, headers=factory.unit_user(second)
+    )
+    assert pressed_too.status_code == 201, pressed_too.get_json()
+    alarms = sari.get_by_test_id("alarm")
+    expect(alarms).to_have_count(2)
+    expect(alarms.nth(0)).to_have_attribute("data-callsign", "KPJ-7")
+    expect(alarms.nth(1)).to_have_attribute("data-callsign", "KPJ-9")
+    expect(sari.locator(".leaflet-marker-icon.alarm-ring")).to_have_count(2)
+    screenshot(sari, "console-alarm")
+    acked = client.post(
+        f"/api/v1/tickets/{pressed_too.get_json()['id']}/alarm/ack",
+        headers=factory.headers("dispatcher"),
+    )
+    assert acked.status_code == 200, acked.get_json()
+    expect(alarms).to_have_count(1)  # acknowledged elsewhere: gone here too
+    expect(alarm).to_be_visible()
 
     # It stays: a reload shows it at once, from the open tickets.
     sari.reload()
@@ -176,8 +195,8 @@ def test_the_officer_holds_the_button_and_every_console_shows_the_alarm_until_ac
     expect(card).to_have_attribute("data-state", "acknowledged", timeout=WAIT_MS)
     expect(card).to_contain_text("Pusat komando menanggapinya pukul")
     assert sari.evaluate("cc110.alarms.tone.sounding") is False
-    acknowledged = factory.events("emergency.acknowledged")
-    assert len(acknowledged) == 1 and acknowledged[0].ticket_id == ticket.id
+    acknowledged = [e for e in factory.events("emergency.acknowledged") if e.ticket_id == ticket.id]
+    assert len(acknowledged) == 1 and acknowledged[0].actor_id is not None
     # The ticket stays open (units are on their way) and the detail names who acknowledged it.
     row(sari, ticket.number).click()
     expect(sari.get_by_test_id("detail-emergency")).to_contain_text("ditanggapi oleh sari")
@@ -199,7 +218,7 @@ def test_the_officer_holds_the_button_and_every_console_shows_the_alarm_until_ac
 
 
 def test_a_press_without_an_answer_is_sent_again_until_the_server_has_it(
-    new_page, live_server, factory
+    new_page, live_server, factory, client
 ):
     here = offset(KEPANJEN, east_m=-2500)
     officer = factory.unit(callsign="KPJ-8", point=here)
@@ -230,4 +249,17 @@ def test_a_press_without_an_answer_is_sent_again_until_the_server_has_it(
     expect(card).to_have_attribute("data-state", "raised", timeout=WAIT_MS)
     assert factory.count(Emergency) == 1 and factory.count(Ticket) == 1
     assert phone.evaluate("window.mdt.panic().waiting") is None
+
+    # The command center closes it: the card goes, and the officer is told.
+    [emergency] = emergencies(factory)
+    cancelled = client.post(
+        f"/api/v1/tickets/{emergency.ticket_id}/cancel",
+        json={"reason": "Petugas sudah aman, dikonfirmasi lewat radio"},
+        headers=factory.headers("dispatcher"),
+    )
+    assert cancelled.status_code == 200, cancelled.get_json()
+    expect(card).to_be_hidden(timeout=WAIT_MS)
+    expect(phone.get_by_test_id("message")).to_have_text(
+        "Pusat komando menutup keadaan darurat Anda."
+    )
     assert phone.script_errors == []

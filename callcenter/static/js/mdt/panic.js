@@ -20,6 +20,8 @@ let sending = false;
 let attempts = 0; // failed sends of the press waiting now
 let retryTimer = null;
 let memoryPress = null; // the press waiting to be sent, also where storage is refused
+let shownTicket = null; // the open emergency's ticket drawn last
+let endingHere = false; // this screen is ending the emergency (no "closed by the center")
 
 function pending() {
   try {
@@ -141,6 +143,10 @@ export function renderEmergency() {
   const open = state.unit && state.unit.emergency;
   const press = waiting();
   const card = el.emergency;
+  const openTicket = open ? open.ticket_id : null;
+  if (shownTicket && !openTicket && !press && !endingHere) showMessage(T.emergency.closedByCenter, "info");
+  if (!openTicket) endingHere = false;
+  shownTicket = openTicket;
   card.hidden = !(open || press);
   document.body.classList.toggle("mdt-in-danger", Boolean(open || press));
   let kind;
@@ -197,12 +203,14 @@ function setUpEnd() {
     }
     const submit = form.querySelector('[type="submit"]');
     submit.disabled = true;
+    endingHere = true;
     try {
       await api("POST", "/units/me/emergency/end", { reason: text });
       form.reset();
       form.hidden = true;
       showMessage(T.emergency.ended, "ok");
     } catch (err) {
+      endingHere = false;
       showMessage(errorText(err));
     } finally {
       submit.disabled = false;
