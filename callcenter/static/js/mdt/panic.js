@@ -115,10 +115,16 @@ async function send() {
   sending = true;
   renderEmergency();
   try {
-    await api("POST", "/units/me/emergency", positionBody());
+    const ticket = await api("POST", "/units/me/emergency", positionBody());
     setPending(null);
     attempts = 0;
     sending = false;
+    // Shown at once, even if the load that follows fails; that load then replaces it.
+    const e = ticket.emergency;
+    if (state.unit && e) {
+      state.unit = { ...state.unit, emergency: { ticket_id: ticket.id, raised_at: e.raised_at,
+        acknowledged_at: e.acknowledged_at, alarm_active: e.alarm_active } };
+    }
     showMessage(T.emergency.sent, "ok");
     await refresh(); // the open emergency, as the server has it
   } catch (err) {
