@@ -1,18 +1,18 @@
 // Ticket detail, over the board: the whole timeline (who did what, when, in WIB), the units
 // on it by slot (units.js), manual assignment from the nearest units (confirming before a
-// unit is pulled off another job), an officer's alarm and a unit's backup request, edits,
-// cancel and close. Forms are built once per ticket so that a change streaming in never
+// unit is pulled off another job), an officer's alarm and a unit's backup request
+// (notices.js), edits, cancel and close. Forms are built once per ticket so that a change streaming in never
 // wipes what the dispatcher is typing.
 
 import { secondsSince } from "../common/clock.js";
 import { h, replaceChildren } from "../common/dom.js";
 import { distanceText, duration, wib } from "../common/format.js";
-import { acknowledgeAlarm } from "./alarm.js";
-import { backupWaiting, lastRequest, markSeen, noteEvent } from "./backup.js";
+import { noteEvent } from "./backup.js";
 import { changeLines, describe, tone } from "./events.js";
 import { locationText } from "./board.js";
 import { isOverTarget } from "./map.js";
-import { fetchTicket, redraw } from "./store.js";
+import { backupLine, emergencyLine } from "./notices.js";
+import { fetchTicket } from "./store.js";
 import { CrewPanel } from "./units.js";
 import {
   OPEN_STATUSES, api, categoryLabel, etaText, formatPoint, page, parsePoint, reasonLabel,
@@ -230,8 +230,10 @@ export class Detail {
     const f = ticket.flags || {};
     for (const event of ticket.timeline || []) noteEvent(event);
     replaceChildren(this.flags,
-      this._emergencyLine(ticket),
-      open ? this._backupLine(ticket) : null,
+      emergencyLine(ticket, {
+        message: (text, kind) => this._message(text, kind), refresh: () => this._refresh(),
+      }),
+      open ? backupLine(ticket) : null,
       f.escalated ? h("p", { class: "flag-line bad" }, t("flag.escalated"), ": ",
         reasonLabel(f.escalation_reason), " · ", wib(f.escalated_at)) : null,
       open && isOverTarget(ticket) ? h("p", { class: "flag-line bad" }, t("detail.over_target")) : null,
@@ -271,56 +273,6 @@ export class Detail {
     this.actions.hidden = !canAct;
     this.assignBox.hidden = !open;
     if (first || !this.editDirty) this._fillEdit(ticket);
-  }
-
-  /** An officer in danger: who, since when, the alarm's state, and acknowledging it. */
-  _emergencyLine(ticket) {
-    const e = ticket.emergency;
-    if (!e) return null;
-    const callsign = e.unit ? e.unit.callsign : "?";
-    const ack = async (button) => {
-      button.disabled = true;
-      try {
-        await acknowledgeAlarm(ticket.id); // the store shows it here too
-        this._message(t("alarm.acknowledged"), "ok");
-        await this._refresh();
-      } catch (err) {
-        this._message(err.message, "bad");
-        button.disabled = false;
-      }
-    };
-    return h("div", { class: "flag-line emergency-line " + (e.alarm_active ? "bad" : "warn"),
-      "data-testid": "detail-emergency" },
-    h("b", {}, t("detail.emergency", { callsign })), " · ", t("alarm.raised"), " ", wib(e.raised_at),
-    e.acknowledged_at
-      ? " · " + t("detail.alarm_acked", { who: e.acknowledged_by ? e.acknowledged_by.name : "", at: wib(e.acknowledged_at) })
-      : null,
-    e.ended_at ? " · " + t("detail.emergency_ended", { at: wib(e.ended_at), reason: e.end_reason || "" }) : null,
-    e.alarm_active && page.canAct
-      ? h("button", { type: "button", class: "small danger", "data-testid": "detail-alarm-ack",
-        onclick: (ev) => ack(ev.currentTarget) }, t("alarm.acknowledge"))
-      : null);
-  }
-
-  /** A unit's backup request while the ticket still lacks the units: red until seen here. */
-  _backupLine(ticket) {
-    const f = ticket.flags || {};
-    if (!f.backup_requested || !f.short) return null;
-    const waiting = backupWaiting(ticket);
-    const request = lastRequest(ticket.id);
-    return h("div", { class: "flag-line " + (waiting ? "bad" : "warn"), "data-testid": "detail-backup" },
-      request
-        ? t("backup.asked_by", { callsign: request.callsign, n: request.added ?? request.count ?? 1 })
-        : t("backup.asked"),
-      request && request.reason ? ": " + request.reason : "",
-      " · ", wib(ticket.backup_requested_at),
-      waiting
-        ? h("button", { type: "button", class: "small", "data-testid": "backup-seen",
-          onclick: () => {
-            markSeen(ticket);
-            redraw(ticket.id);
-          } }, t("backup.seen"))
-        : null);
   }
 
   _fillEdit(ticket) {
