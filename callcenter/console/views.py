@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from ..auth.decorators import roles_required
-from ..models.ticket import CHANNELS
+from ..models.ticket import CHANNELS, MAX_UNITS
 from ..services import catalog, events
 from . import bp
 
@@ -43,12 +43,16 @@ def index():
             for c in catalog.CATEGORIES
             if c.intake
         ],
+        # Every category's name, also those never chosen at intake (the officer in danger).
+        "categoryLabels": {c.code: c.label(locale) for c in catalog.CATEGORIES},
         "resolutions": {code: label[locale] for code, label in catalog.RESOLUTIONS.items()},
-        "channels": list(CHANNELS),
+        # A dispatcher logs calls; "on_view" is a unit's own (found on patrol).
+        "channels": [c for c in CHANNELS if c != "on_view"],
         "settings": {
             "offerTimeoutS": cfg["CALLCENTER_OFFER_TIMEOUT_S"],
             "positionMaxAgeS": cfg["CALLCENTER_POSITION_MAX_AGE_S"],
             "onSceneTargetS": cfg["CALLCENTER_ONSCENE_TARGET_S"],
+            "maxUnits": MAX_UNITS,
             "tileUrl": cfg["CALLCENTER_TILE_URL"],
             "tileAttribution": cfg["CALLCENTER_TILE_ATTRIBUTION"],
         },

@@ -45,6 +45,7 @@ def for_script() -> dict[str, str | dict[str, str]]:
             "declined": _("Declined"),
             "expired": _("Not answered"),
             "cancelled": _("Withdrawn"),
+            "released": _("Released"),
         },
         "priority": {
             "1": _("P1 · life at risk"),
@@ -72,6 +73,9 @@ def for_script() -> dict[str, str | dict[str, str]]:
         "wentEnRoute": _("Status sent: en route."),
         "wentOnScene": _("Status sent: at the scene."),
         "cleared": _("Job cleared. The ticket is closed."),
+        "clearedOthers": _("Your part is done. The ticket stays open for the other units."),
+        "released": _("The command center released you from this job."),
+        "releasedWhy": _("The command center released you from this job: %(reason)s"),
         "statusChanged": _("Your status is now: %(status)s."),
         "busyStatus": _("You have a job: your status follows the job until it is cleared."),
         "unavailableExpired": _(
@@ -86,6 +90,43 @@ def for_script() -> dict[str, str | dict[str, str]]:
         "noJobs": _("No jobs yet."),
         "soundHint": _("Tap here to turn on the alert sound"),
         "signedOut": _("Your session ended. Sign in again."),
+        "emergency": {
+            "hold": _("press and hold 2 seconds"),
+            "holdAgain": _("hold again to send your position again"),
+            "sending": _("Sending the emergency signal…"),
+            "retrying": _("Not sent yet: no answer from the server. Trying again (%(n)s)…"),
+            "raised": _("The command center has been alerted. Help is being sent."),
+            "acknowledged": _(
+                "The command center acknowledged it at %(time)s. Help is on its way."
+            ),
+            "since": _("Since %(time)s"),
+            "sent": _("The command center has your emergency signal."),
+            "ended": _("The emergency has ended."),
+            "closedByCenter": _("The command center closed your emergency."),
+            "reasonNeeded": _("Choose or write why you end the emergency."),
+            "neverSent": _(
+                "The emergency press at %(time)s could not be sent. "
+                "Press and hold again if you still need help."
+            ),
+        },
+        "backup": {
+            "sent": _("Backup requested: %(n)s more. The ticket now needs %(needed)s units."),
+            "reasonNeeded": _("Choose or write why you need backup."),
+        },
+        "onview": {
+            "logged": _("Ticket %(number)s logged. You are on it, at the scene."),
+        },
+        "crew": {
+            "count": _("Units on this ticket: %(done)s/%(needed)s"),
+            "waiting": _("%(n)s still waiting for a unit"),
+            "alone": _("No other unit yet."),
+            "step": {
+                "offered": _("offered"),
+                "accepted": _("accepted"),
+                "en_route": _("en route"),
+                "on_scene": _("at the scene"),
+            },
+        },
         "caller": _("Caller"),
         "callerUnknown": _("Caller's number not known"),
     }

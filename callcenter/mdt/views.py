@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from ..auth.decorators import roles_required
+from ..models.ticket import MAX_UNITS
 from ..services import catalog, units
 from ..services.errors import NotFound
 from . import bp, strings
@@ -24,6 +25,7 @@ def index():
     settings = {
         "positionMaxAgeS": cfg["CALLCENTER_POSITION_MAX_AGE_S"],
         "offerTimeoutS": cfg["CALLCENTER_OFFER_TIMEOUT_S"],
+        "maxUnits": MAX_UNITS,
     }
     script = {
         "locale": locale,
@@ -44,6 +46,9 @@ def index():
     return render_template(
         "mdt/index.html",
         unit=unit,
+        # What a unit may log when it finds an incident: categories that send units.
+        onview_categories=[c for c in catalog.CATEGORIES if c.dispatch and c.intake],
+        max_units=MAX_UNITS,
         resolutions=catalog.RESOLUTIONS,
         decline_reasons=catalog.DECLINE_REASONS,
         settings=settings,

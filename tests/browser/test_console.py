@@ -67,6 +67,9 @@ def test_dispatcher_logs_a_call_with_the_keyboard_only(new_page, live_server, fa
     expect(page.get_by_test_id("in-category")).to_have_value("Pencurian")
     keys.press("2")  # the priority keys have focus after the category
     keys.press("Tab")
+    expect(page.get_by_test_id("in-units")).to_be_focused()
+    expect(page.get_by_test_id("in-units")).to_have_value("1")  # the category's default
+    keys.press("Tab")
     keys.type("Dompet dicopet di pasar")
     keys.press("Tab")
     keys.type("Pasar Kepanjen")
@@ -406,7 +409,7 @@ def test_manual_assignment_asks_before_pulling_a_unit_off_another_job(
     screenshot(page, "console-confirm-assignment")
     page.get_by_test_id("confirm-yes").click()
     expect(dialog).to_be_hidden()
-    expect(detail.get_by_test_id("current-assignment")).to_contain_text("SGS-1")
+    expect(detail.get_by_test_id("crew")).to_contain_text("SGS-1")
     expect(row(page, urgent["number"])).to_have_attribute("data-status", "dispatched")
     expect(row(page, minor["number"])).to_have_attribute("data-status", "queued")
     assert factory.ticket(minor["id"]).status == "queued"

@@ -39,6 +39,12 @@ def test_the_console_carries_what_its_script_needs(client, factory):
     assert catalog.EMERGENCY not in codes
     theft = next(c for c in page["categories"] if c["code"] == "theft")
     assert "copet" in theft["keywords"] and theft["label_local"] == "Pencurian"
+    brawl = next(c for c in page["categories"] if c["code"] == "brawl")
+    assert brawl["default_units"] == 2  # intake's units needed start from it
+    # The officer in danger is never chosen at intake, but its tickets are named on the board.
+    assert page["categoryLabels"][catalog.EMERGENCY] == "Petugas butuh bantuan"
+    assert "on_view" not in page["channels"] and "phone" in page["channels"]
+    assert page["settings"]["maxUnits"] == 10
     assert page["settings"]["onSceneTargetS"] == 600
     strings = page_data(html, "console-strings")
     assert strings["stream.live"] == "Langsung"
@@ -76,6 +82,8 @@ def test_every_string_of_the_console_is_translated(client, factory):
         "role.supervisor",
         "role.unit",
         "role.admin",
+        "crew.plus_one",
+        "crew.slot",
     }, same
 
 

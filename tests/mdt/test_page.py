@@ -74,3 +74,40 @@ def test_the_pages_api_calls_carry_the_csrf_header(client, factory):
     )
     assert wrong.status_code == 422
     assert wrong.get_json()["error"]["message"] == "The status was not changed."
+
+
+def test_the_unit_screen_carries_the_emergency_button_backup_and_found_on_patrol(client, factory):
+    unit_id = factory.unit()
+    factory.user("unit", username="kpj1", unit_id=unit_id)
+    page_sign_in(client, "kpj1")
+    html = client.get("/mdt/").get_data(as_text=True)
+    # The emergency button is outside every card, so it shows in every state of the screen.
+    assert re.search(r'<div class="mdt-panic-dock">\s*<button[^>]*data-testid="panic"', html)
+    assert "tekan dan tahan 2 detik" in html and "DARURAT AKTIF" in html
+    assert 'data-testid="backup-open"' in html and "Minta bantuan" in html
+    assert "Temuan di lapangan" in html
+    # Found on patrol offers the categories that send units, each with its default units.
+    assert 'value="brawl" data-units="2"' in html and 'value="theft" data-units="1"' in html
+    assert 'value="officer_emergency"' not in html and 'value="prank"' not in html
+    config = page_config(html)
+    assert config["settings"]["maxUnits"] == 10
+    assert config["strings"]["emergency"]["raised"].startswith("Pusat komando sudah diberi tahu")
+
+
+def test_every_string_of_the_unit_screen_is_translated(client, factory):
+    unit_id = factory.unit()
+    factory.user("unit", username="kpj1", unit_id=unit_id)
+    page_sign_in(client, "kpj1")
+
+    def flat(strings, prefix=""):
+        for key, value in strings.items():
+            if isinstance(value, dict):
+                yield from flat(value, prefix + key + ".")
+            else:
+                yield prefix + key, value
+
+    indonesian = dict(flat(page_config(client.get("/mdt/").get_data(as_text=True))["strings"]))
+    english = dict(flat(page_config(client.get("/mdt/?lang=en").get_data(as_text=True))["strings"]))
+    assert indonesian.keys() == english.keys()
+    same = {k for k in english if english[k] == indonesian[k]}
+    assert not same, same

@@ -3,6 +3,8 @@
 
 import { clockText } from "./common/format.js";
 import { LiveStream } from "./common/stream.js";
+import { Alarms } from "./console/alarm.js";
+import { noteEvent } from "./console/backup.js";
 import { Board } from "./console/board.js";
 import { Detail } from "./console/detail.js";
 import { Intake } from "./console/intake.js";
@@ -25,6 +27,7 @@ const detail = new Detail({
   },
 });
 const intake = new Intake({ map: mapView });
+const alarms = new Alarms({ map: mapView, onOpen: (id) => openTicket(id) });
 let lastRow = null;
 
 function openTicket(id) {
@@ -60,6 +63,7 @@ function schedule(tickets, units) {
         board.renderUnits();
         mapView.syncUnits(store.units);
       }
+      alarms.render(); // the officer's point may come from either
       drawTickets = drawUnits = false;
     });
   }
@@ -88,6 +92,8 @@ function showState(state) {
 
 const stream = new LiveStream("/api/v1/events/stream", {
   onEvent(event) {
+    noteEvent(event); // before the board draws the ticket again
+    alarms.onEvent(event);
     board.addActivity(event);
     if (event.ticket_id) store.ticketChanged(event.ticket_id);
     if (event.unit_id) store.unitChanged(event.unit_id);
@@ -143,6 +149,7 @@ async function loadRecentActivity() {
   const after = Math.max(0, page.lastEventId - 40);
   const recent = await api("GET", `/events?after=${after}&limit=40`);
   for (const event of recent.filter((e) => e.id <= page.lastEventId).reverse()) {
+    noteEvent(event);
     board.addActivity(event, { older: true });
   }
 }
@@ -158,4 +165,4 @@ intake.focus();
 window.addEventListener("resize", () => mapView.invalidate());
 
 // For the operations team (and the browser tests): the live parts, from the devtools console.
-window.cc110 = { stream, store, detail, intake, map: mapView };
+window.cc110 = { stream, store, detail, intake, map: mapView, alarms };

@@ -5,11 +5,14 @@
 
 import { setUpActions } from "./mdt/actions.js";
 import { setUpSound } from "./mdt/alert.js";
+import { setUpBackup } from "./mdt/backup.js";
 import { onFix, queuePosition, renderGps, startGps } from "./mdt/gps.js";
 import { refresh } from "./mdt/job.js";
 import { loadJobs } from "./mdt/jobs.js";
-import { stream } from "./mdt/live.js";
+import { stream, watchCrew } from "./mdt/live.js";
+import { setUpOnView } from "./mdt/onview.js";
 import { T, cfg, onSessionEnded, showMessage, state } from "./mdt/page.js";
+import { panicState, setUpPanic } from "./mdt/panic.js";
 import { flushPositions, loadQueue } from "./mdt/positions.js";
 import { tick } from "./mdt/view.js";
 
@@ -18,7 +21,11 @@ onSessionEnded(() => {
   setTimeout(() => window.location.assign(cfg.loginUrl), 1500);
 });
 setUpActions();
+setUpBackup();
+setUpOnView();
+setUpPanic();
 setUpSound();
+watchCrew();
 setInterval(tick, 250);
 
 window.addEventListener("online", flushPositions); // reports queued while offline go now
@@ -47,6 +54,7 @@ window.mdt = {
     onFix({ coords: { latitude: lat, longitude: lon, accuracy }, timestamp }, true),
   flushPositions,
   queue: loadQueue,
+  panic: panicState,
   state,
   stream,
 };

@@ -5,6 +5,8 @@
 import { secondsSince } from "../common/clock.js";
 import { h, replaceChildren } from "../common/dom.js";
 import { duration, wib } from "../common/format.js";
+import { backupWaiting, lastRequest } from "./backup.js";
+import { crewBadge, crewCallsigns } from "./crew.js";
 import { describe, tone } from "./events.js";
 import { isAlert, isOverTarget } from "./map.js";
 import { tickets, units } from "./store.js";
@@ -22,6 +24,24 @@ export function locationText(ticket) {
   if (loc.address) return loc.address;
   if (loc.lat !== null && loc.lat !== undefined) return formatPoint(loc.lat, loc.lon);
   return t("board.no_location");
+}
+
+/** The offer waiting longest for an answer, or null. */
+function soonestOffer(ticket) {
+  const offers = (ticket.units || []).filter((m) => m.status === "offered");
+  offers.sort((a, b) => Date.parse(a.deadline_at) - Date.parse(b.deadline_at));
+  return offers[0] || null;
+}
+
+/** The red line of a backup request still waiting: who asked, for how many, and why. */
+function backupLine(ticket) {
+  const request = lastRequest(ticket.id);
+  return h("div", { class: "l3 backup-line", "data-testid": "row-backup" },
+    h("b", {}, request
+      ? t("backup.asked_by", { callsign: request.callsign, n: request.added ?? request.count ?? 1 })
+      : t("backup.asked")),
+    request && request.reason ? " · " + request.reason : "",
+    " · ", h("span", { "data-since": ticket.backup_requested_at }, duration(secondsSince(ticket.backup_requested_at))));
 }
 
 function byUrgency(a, b) {
@@ -128,12 +148,15 @@ export class Board {
       this.rows.set(ticket.id, row);
     }
     const alert = isAlert(ticket);
+    const flags = ticket.flags || {};
+    const backup = backupWaiting(ticket);
     this.alerts.set(ticket.id, alert);
-    row.className = `ticket p${ticket.priority} s-${ticket.status}` + (alert ? " alert" : "");
+    row.className = `ticket p${ticket.priority} s-${ticket.status}` + (alert ? " alert" : "")
+      + (flags.alarm ? " alarm" : "") + (backup ? " backup" : "");
     row.dataset.number = ticket.number;
     row.dataset.status = ticket.status;
-    const flags = ticket.flags || {};
-    const a = ticket.assignment;
+    row.dataset.channel = ticket.channel;
+    const a = soonestOffer(ticket) || ticket.assignment;
     const offer = a
       ? h("span", { class: "offer" },
         t("board.offered_ago"), " ", h("span", { "data-since": a.offered_at }, duration(secondsSince(a.offered_at))),
@@ -148,6 +171,9 @@ export class Board {
         h("b", { class: "num" }, ticket.number),
         h("span", { class: "cat" }, categoryLabel(ticket.category)),
         h("span", { class: "flags" },
+          flags.alarm ? h("span", { class: "flag bad blink", "data-testid": "flag-alarm" }, t("flag.alarm")) : null,
+          backup ? h("span", { class: "flag bad", "data-testid": "flag-backup" }, t("flag.backup")) : null,
+          ticket.channel === "on_view" ? h("span", { class: "flag info" }, t("channel.on_view")) : null,
           flags.escalated ? h("span", { class: "flag bad", title: reasonLabel(flags.escalation_reason) }, t("flag.escalated")) : null,
           h("span", { class: "flag bad over-target", hidden: !isOverTarget(ticket) }, t("flag.over_target")),
           flags.possible_duplicate ? h("span", { class: "flag warn", title: flags.possible_duplicate.number }, t("flag.duplicate")) : null,
@@ -155,11 +181,13 @@ export class Board {
         h("span", { class: "age", title: t("board.age"), "data-since": ticket.created_at },
           duration(secondsSince(ticket.created_at)))),
       h("div", { class: "l2" },
+        crewBadge(ticket),
+        h("span", { class: "units-on" }, crewCallsigns(ticket)),
         h("span", { class: "loc" }, locationText(ticket)),
-        ticket.unit ? h("span", { class: "unit" }, ticket.unit.callsign) : null,
         ticket.status === "queued" && ticket.status_reason
           ? h("span", { class: "reason" }, reasonLabel(ticket.status_reason)) : null,
         offer),
+      backup ? backupLine(ticket) : null,
       ticket.summary ? h("div", { class: "l3 summary", "data-testid": "row-summary" }, ticket.summary) : null);
     return row;
   }
@@ -201,7 +229,7 @@ export class Board {
   renderUnits() {
     const showOff = this.showOffDuty.checked;
     const list = [...units.values()]
-      .filter((u) => showOff || u.status !== "off_duty")
+      .filter((u) => showOff || u.status !== "off_duty" || u.emergency)
       .sort((a, b) => UNIT_ORDER.indexOf(a.status) - UNIT_ORDER.indexOf(b.status)
         || a.callsign.localeCompare(b.callsign));
     const seen = new Set();
@@ -212,12 +240,13 @@ export class Board {
         row = h("tr", { "data-unit-id": unit.id, "data-testid": "unit-row" });
         this.unitRows.set(unit.id, row);
       }
-      row.className = "u-" + unit.status;
+      row.className = "u-" + unit.status + (unit.emergency ? " in-danger" : "");
       row.dataset.callsign = unit.callsign;
       const job = unit.ticket;
       replaceChildren(row,
         h("td", {}, h("b", {}, unit.callsign), h("span", { class: "muted kind" }, " " + t("kind." + unit.kind))),
-        h("td", {}, h("span", { class: "upill u-" + unit.status }, unitStatusLabel(unit.status))),
+        h("td", {}, h("span", { class: "upill u-" + unit.status }, unitStatusLabel(unit.status)),
+          unit.emergency ? h("span", { class: "flag bad", "data-testid": "unit-danger" }, t("flag.alarm")) : null),
         h("td", { class: "muted" }, unit.sector ? unit.sector.name : "–"),
         h("td", {}, job
           ? h("a", { href: "#ticket-" + job.id, "data-open-ticket": job.id, title: job.number },

@@ -1,19 +1,26 @@
-// Ticket detail, over the board: the whole timeline (who did what, when, in WIB), manual
-// assignment from the nearest units (confirming before a unit is pulled off another job),
-// answers recorded from the radio, edits, cancel and close. Forms are built once per
-// ticket so that a change streaming in never wipes what the dispatcher is typing.
+// Ticket detail, over the board: the whole timeline (who did what, when, in WIB), the units
+// on it by slot (units.js), manual assignment from the nearest units (confirming before a
+// unit is pulled off another job), an officer's alarm and a unit's backup request
+// (notices.js), edits, cancel and close. Forms are built once per ticket so that a change streaming in never
+// wipes what the dispatcher is typing.
 
 import { secondsSince } from "../common/clock.js";
 import { h, replaceChildren } from "../common/dom.js";
 import { distanceText, duration, wib } from "../common/format.js";
+import { noteEvent } from "./backup.js";
 import { changeLines, describe, tone } from "./events.js";
 import { locationText } from "./board.js";
 import { isOverTarget } from "./map.js";
+import { backupLine, emergencyLine } from "./notices.js";
 import { fetchTicket } from "./store.js";
+import { CrewPanel } from "./units.js";
 import {
   OPEN_STATUSES, api, categoryLabel, etaText, formatPoint, page, parsePoint, reasonLabel,
   statusLabel, t, unitStatusLabel,
 } from "./util.js";
+
+// The categories a ticket may be moved to: those that send units and are chosen by people.
+const EDIT_CATEGORIES = page.categories.filter((c) => c.dispatch && c.intake !== false);
 
 /** Ask the dispatcher to confirm `message`; resolves true for "Confirm". */
 export function confirmDialog(message) {
@@ -43,6 +50,10 @@ export class Detail {
     this.picking = false;
     this.editDirty = false;
     this.suggestTimer = null;
+    this.crew = new CrewPanel({
+      message: (text, kind) => this._message(text, kind),
+      refresh: () => this._refresh(),
+    });
   }
 
   get isOpen() {
@@ -53,6 +64,7 @@ export class Detail {
     if (this.id !== id) {
       this.id = id;
       this.ticket = null;
+      this.crew.reset();
       this._build();
     }
     this.root.hidden = false;
@@ -100,7 +112,6 @@ export class Detail {
     this.flags = h("div", { class: "d-flags" });
     this.info = h("dl", { class: "d-info" });
     this.msg = h("p", { class: "d-msg", role: "status", hidden: true, "data-testid": "detail-message" });
-    this.current = h("div", { class: "d-current" });
     this.suggestBody = h("tbody");
     this.suggestNote = h("p", { class: "muted" });
     this.timeline = h("ol", { class: "timeline", "data-testid": "timeline" });
@@ -115,7 +126,7 @@ export class Detail {
             h("th", {}, k ? t("sug." + k) : "")))),
         this.suggestBody));
     this.assignBox = h("section", { class: "d-assign" },
-      h("h3", {}, t("detail.assignment")), this.current, this.suggestBox, this.suggestNote);
+      this.crew.root, this.suggestBox, this.suggestNote);
 
     this.editForm = this._editForm();
     this.endForms = this._endForms();
@@ -144,6 +155,8 @@ export class Detail {
   _editForm() {
     this.editPriority = h("select", { "data-testid": "edit-priority" },
       [1, 2, 3, 4].map((p) => h("option", { value: p }, "P" + p + " · " + t("priority." + p))));
+    this.editCategory = h("select", { "data-testid": "edit-category" },
+      EDIT_CATEGORIES.map((c) => h("option", { value: c.code }, c.label_local)));
     this.editSummary = h("textarea", { rows: 3, maxlength: 2000, "data-testid": "edit-summary" });
     this.editAddress = h("input", { "data-testid": "edit-address" });
     this.editCoords = h("input", { "data-testid": "edit-coords", placeholder: "-8.1306, 112.5722" });
@@ -152,12 +165,13 @@ export class Detail {
     const form = h("form", { class: "d-edit", novalidate: true, "data-testid": "edit-form" },
       h("h3", {}, t("detail.edit")),
       field("priority", t("field.priority"), this.editPriority),
+      field("category", t("field.category"), this.editCategory),
       field("summary", t("field.summary"), this.editSummary),
       field("location.address", t("field.address"), this.editAddress),
       field("location location.lat location.lon", t("field.point"), h("div", { class: "inline" },
         this.editCoords, this.pickButton)),
       h("button", { type: "submit", class: "primary" }, t("detail.save"), " ", h("kbd", {}, "Ctrl+Enter")));
-    for (const el of [this.editPriority, this.editSummary, this.editAddress, this.editCoords]) {
+    for (const el of [this.editPriority, this.editCategory, this.editSummary, this.editAddress, this.editCoords]) {
       el.addEventListener("input", () => {
         this.editDirty = true;
       });
@@ -214,7 +228,12 @@ export class Detail {
     this.map.select(ticket);
 
     const f = ticket.flags || {};
+    for (const event of ticket.timeline || []) noteEvent(event);
     replaceChildren(this.flags,
+      emergencyLine(ticket, {
+        message: (text, kind) => this._message(text, kind), refresh: () => this._refresh(),
+      }),
+      open ? backupLine(ticket) : null,
       f.escalated ? h("p", { class: "flag-line bad" }, t("flag.escalated"), ": ",
         reasonLabel(f.escalation_reason), " · ", wib(f.escalated_at)) : null,
       open && isOverTarget(ticket) ? h("p", { class: "flag-line bad" }, t("detail.over_target")) : null,
@@ -247,7 +266,7 @@ export class Detail {
     if (ticket.cancel_reason) rows.push([t("field.cancel_reason"), ticket.cancel_reason]);
     replaceChildren(this.info, rows.map(([label, ...value]) => [h("dt", {}, label), h("dd", {}, value)]));
 
-    this._renderCurrent(ticket);
+    this.crew.update(ticket);
     this._renderTimeline(ticket.timeline || []);
 
     const canAct = page.canAct && open;
@@ -258,46 +277,15 @@ export class Detail {
 
   _fillEdit(ticket) {
     this.editPriority.value = String(ticket.priority);
+    const known = EDIT_CATEGORIES.some((c) => c.code === ticket.category);
+    this.editCategory.value = known ? ticket.category : "";
+    // An officer's emergency keeps its category; a closed-at-intake one has none to change to.
+    this.editCategory.disabled = !known || Boolean(ticket.emergency);
     this.editSummary.value = ticket.summary || "";
     const loc = ticket.location || {};
     this.editAddress.value = loc.address || "";
     this.editCoords.value = loc.lat !== null && loc.lat !== undefined ? formatPoint(loc.lat, loc.lon) : "";
     this.editDirty = false;
-  }
-
-  _renderCurrent(ticket) {
-    const a = ticket.assignment;
-    if (!a) {
-      replaceChildren(this.current, h("p", { class: "muted" },
-        ticket.status === "new" || ticket.status === "queued" ? t("detail.no_unit") : "–"));
-      return;
-    }
-    const buttons = [];
-    if (page.canAct && a.status === "offered") {
-      buttons.push(h("button", { type: "button", "data-testid": "accept-radio",
-        onclick: () => this._radio(`/assignments/${a.id}/accept`, undefined) }, t("detail.accept_radio")));
-    }
-    if (page.canAct && a.status === "accepted" && ticket.status === "acknowledged") {
-      buttons.push(h("button", { type: "button", "data-testid": "en-route-radio",
-        onclick: () => this._radio(`/assignments/${a.id}/progress`, { status: "en_route" }) },
-      t("detail.en_route_radio")));
-    }
-    if (page.canAct && a.status === "accepted" && ["acknowledged", "en_route"].includes(ticket.status)) {
-      buttons.push(h("button", { type: "button", "data-testid": "on-scene-radio",
-        onclick: () => this._radio(`/assignments/${a.id}/progress`, { status: "on_scene" }) },
-      t("detail.on_scene_radio")));
-    }
-    replaceChildren(this.current,
-      h("p", { class: "current-line", "data-testid": "current-assignment" },
-        h("b", {}, a.unit_callsign || (ticket.unit && ticket.unit.callsign) || "?"), " · ",
-        t("assignment." + a.status), " · ", distanceText(a.distance_m), " · ", etaText(a.eta_s),
-        a.manual ? " · " + t("ev.manual") : ""),
-      h("p", { class: "muted" }, t("board.offered_ago"), " ", wib(a.offered_at), " (",
-        h("span", { "data-since": a.offered_at }, duration(secondsSince(a.offered_at))), ")",
-        a.status === "offered" ? [" · ", t("board.deadline"), " ",
-          h("span", { class: "countdown", "data-until": a.deadline_at }, duration(-secondsSince(a.deadline_at)))] : null),
-      buttons.length ? h("div", { class: "radio-actions" },
-        h("span", { class: "hint" }, t("detail.radio_hint")), buttons) : null);
   }
 
   _renderTimeline(events) {
@@ -318,7 +306,9 @@ export class Detail {
   async loadSuggestions() {
     const ticket = this.ticket;
     clearInterval(this.suggestTimer);
-    const assignable = ticket && ["new", "queued", "dispatched"].includes(ticket.status)
+    // Units can be offered while fewer have accepted than the ticket needs.
+    const assignable = ticket && OPEN_STATUSES.includes(ticket.status)
+      && Boolean(ticket.flags && ticket.flags.short)
       && ticket.location && ticket.location.lat !== null;
     this.suggestBox.hidden = !assignable;
     if (!assignable) {
@@ -386,16 +376,6 @@ export class Detail {
     await this._refresh();
   }
 
-  async _radio(path, body) {
-    try {
-      await api("POST", path, body);
-      this._message(t("detail.recorded"), "ok");
-    } catch (err) {
-      this._message(err.message, "bad");
-    }
-    await this._refresh();
-  }
-
   async _refresh() {
     if (this.id === null) return;
     const ticket = await fetchTicket(this.id).catch(() => null);
@@ -412,6 +392,9 @@ export class Detail {
     const body = {};
     const priority = Number(this.editPriority.value);
     if (priority !== ticket.priority) body.priority = priority;
+    if (!this.editCategory.disabled && this.editCategory.value !== ticket.category) {
+      body.category = this.editCategory.value;
+    }
     const summary = this.editSummary.value.trim();
     if (summary !== (ticket.summary || "")) body.summary = summary;
     const loc = ticket.location || {};

@@ -1,6 +1,6 @@
 // Audit events as people read them, for the activity feed and a ticket's timeline.
 
-import { distanceText } from "../common/format.js";
+import { distanceText, duration } from "../common/format.js";
 import { units } from "./store.js";
 import { categoryLabel, etaText, page, reasonLabel, statusLabel, t, unitStatusLabel } from "./util.js";
 
@@ -16,7 +16,13 @@ function resolutionLabel(code) {
 }
 
 const FIELD_KEYS = { priority: "field.priority", summary: "field.summary", lat: "field.location",
-  lon: "field.location", address: "field.address" };
+  lon: "field.location", address: "field.address", units_needed: "field.units_needed",
+  category: "field.category" };
+
+/** " · slot 2/3" for an offer on a ticket that needs more than one unit. */
+function slotText(d) {
+  return d.slot && d.units_needed > 1 ? " · " + t("ev.slot", { slot: d.slot, needed: d.units_needed }) : "";
+}
 
 /** One line about an event; `number` says whether to name the ticket (not in its own timeline). */
 export function describe(event, { number = true } = {}) {
@@ -27,15 +33,26 @@ export function describe(event, { number = true } = {}) {
     case "ticket.created":
       return no + t("ev.created", {
         category: categoryLabel(d.category), priority: d.priority, channel: t("channel." + d.channel),
-      });
+      }) + (d.units_needed > 1 ? " · " + t("crew.count", { done: 0, needed: d.units_needed }) : "")
+        + (d.callsign ? " · " + d.callsign : "");
     case "ticket.status_changed":
       return no + statusLabel(d.from) + " → " + statusLabel(d.to)
         + (d.reason ? " (" + reasonLabel(d.reason) + ")" : "")
         + (d.callsign ? " · " + d.callsign : "");
     case "ticket.updated": {
       const names = [...new Set(Object.keys(d.changes || {}).map((k) => t(FIELD_KEYS[k] || k)))];
-      return no + t("ev.updated", { fields: names.join(", ") });
+      return no + t("ev.updated", { fields: names.join(", ") })
+        + (d.source === "position" ? " · " + t("ev.followed", { callsign }) : "")
+        + (d.withdrawn && d.withdrawn.length ? " · " + t("ev.withdrawn_many", { callsigns: d.withdrawn.join(", ") }) : "");
     }
+    case "ticket.backup_requested":
+      return no + t("ev.backup", { callsign, n: d.added ?? d.count ?? 1, reason: d.reason || "" });
+    case "emergency.raised":
+      return no + t(d.repeat ? "ev.emergency_again" : "ev.emergency", { callsign });
+    case "emergency.acknowledged":
+      return no + t("ev.emergency_ack", { callsign, after: duration(d.after_s || 0) });
+    case "emergency.ended":
+      return no + t("ev.emergency_ended", { callsign, reason: d.reason || reasonLabel(d.ticket_status) });
     case "ticket.escalated":
       return no + t("ev.escalated", { reason: reasonLabel(d.reason) });
     case "ticket.closed":
@@ -44,9 +61,13 @@ export function describe(event, { number = true } = {}) {
     case "ticket.cancelled":
       return no + t("ev.cancelled", { reason: d.reason || "" });
     case "assignment.offered":
+      if (d.on_view) return no + t("ev.on_view", { callsign });
       return no + t("ev.offered", {
         callsign, distance: distanceText(d.distance_m), eta: etaText(d.eta_s),
-      }) + (d.manual ? " · " + t("ev.manual") : "");
+      }) + slotText(d) + (d.manual ? " · " + t("ev.manual") : "");
+    case "assignment.released":
+      return no + t("ev.released", { callsign, reason: d.reason || "" })
+        + " · " + t(d.refill === false ? "ev.released_fewer" : "ev.released_refill");
     case "assignment.accepted":
       return no + t("ev.accepted", { callsign });
     case "assignment.declined":
@@ -84,6 +105,7 @@ export function changeLines(event) {
   for (const [name, [before, after]] of Object.entries(changes)) {
     const label = t(FIELD_KEYS[name] || name);
     if (name === "summary") lines.push(label + ": “" + (after || "") + "”");
+    else if (name === "category") lines.push(label + ": " + categoryLabel(before) + " → " + categoryLabel(after));
     else lines.push(label + ": " + (before ?? "–") + " → " + (after ?? "–"));
   }
   return lines;
@@ -91,9 +113,11 @@ export function changeLines(event) {
 
 /** The kind of an event for colouring: ok, warn, bad or plain. */
 export function tone(event) {
-  if (["ticket.escalated", "assignment.expired", "assignment.declined"].includes(event.type)) {
+  if (["ticket.escalated", "assignment.expired", "assignment.declined", "emergency.raised",
+    "ticket.backup_requested"].includes(event.type)) {
     return "bad";
   }
+  if (event.type === "assignment.released") return "warn";
   if (["assignment.accepted", "ticket.closed", "assignment.completed"].includes(event.type)) {
     return "ok";
   }

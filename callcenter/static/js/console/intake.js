@@ -30,6 +30,8 @@ export class Intake {
     this.list = document.getElementById("category-list");
     this.chosenLine = document.getElementById("category-chosen");
     this.priority = document.getElementById("in-priority");
+    this.units = document.getElementById("in-units");
+    this.unitsTouched = false; // the dispatcher chose the number: a category no longer sets it
     this.summary = document.getElementById("in-summary");
     this.address = document.getElementById("in-address");
     this.coords = document.getElementById("in-coords");
@@ -92,6 +94,11 @@ export class Intake {
         this.setPriority(Number(e.key), true);
       }
     });
+    this.units.addEventListener("input", () => {
+      this.unitsTouched = true;
+      this._clearFieldError("units_needed");
+    });
+    this.units.addEventListener("focus", () => this.units.select()); // a digit typed replaces it
     this.coords.addEventListener("input", () => this._coordsTyped());
     this.address.addEventListener("change", () => this._landmarkChosen());
     if (this.readonlyToggle) {
@@ -208,7 +215,7 @@ export class Intake {
     }
   }
 
-  /** Choose a category: its default priority follows, then the priority keys have focus. */
+  /** Choose a category: its default priority and units follow, then the priority keys have focus. */
   pick(code) {
     const category = categories.get(code);
     if (!category) return;
@@ -217,6 +224,7 @@ export class Intake {
     this._closeList();
     this._renderChosen();
     this.setPriority(category.default_priority, false);
+    if (!this.unitsTouched && category.dispatch) this.units.value = String(category.default_units || 1);
     this._clearFieldError("category");
     this.priority.querySelector("input:checked")?.focus();
   }
@@ -230,6 +238,7 @@ export class Intake {
     replaceChildren(this.chosenLine,
       h("span", { class: "tag" }, "APCO " + c.apco_code),
       " ", t("intake.default_priority", { n: c.default_priority }),
+      c.dispatch ? [" · ", t("intake.default_units", { n: c.default_units || 1 })] : null,
       c.dispatch ? null : h("span", { class: "tag warn" }, t("intake.no_dispatch")),
       c.handoff ? h("span", { class: "tag" }, t("intake.handoff", { agency: c.handoff })) : null);
   }
@@ -343,6 +352,9 @@ export class Intake {
     if (summary) body.summary = summary;
     const checked = this.priority.querySelector("input:checked");
     if (checked && dispatch) body.priority = Number(checked.value);
+    const units = this.units.value.trim();
+    // Empty: the category's default. Anything else goes as typed; the API says what is wrong.
+    if (units && dispatch) body.units_needed = /^\d+$/.test(units) ? Number(units) : units;
     const address = this.address.value.trim();
     const coordsText = this.coords.value.trim();
     const point = parsePoint(coordsText);
@@ -485,6 +497,8 @@ export class Intake {
     this._renderChosen();
     this._closeList();
     this.setPriority(3, false);
+    this.units.value = "1";
+    this.unitsTouched = false;
     this.history.hidden = true;
     this.historySeq += 1;
     this.pending = null;

@@ -20,6 +20,8 @@ export class ConsoleMap {
     this.ticketLayer = L.layerGroup().addTo(this.map);
     this.unitLayer = L.layerGroup().addTo(this.map);
     this.sectorLayer = L.layerGroup().addTo(this.map);
+    this.alarmLayer = L.layerGroup().addTo(this.map);
+    this.alarmMarkers = new Map(); // ticket id -> the ring around an officer in danger
     this.ticketMarkers = new Map();
     this.unitMarkers = new Map();
     this.selected = null;
@@ -125,20 +127,25 @@ export class ConsoleMap {
     const seen = new Set();
     for (const unit of units.values()) {
       const loc = unit.location;
-      if (!loc || loc.lat === null || loc.lat === undefined || unit.status === "off_duty") continue;
+      // An officer in danger shows whatever the unit's status, off duty too.
+      const danger = Boolean(unit.emergency); // an open emergency (acknowledged or not)
+      if (!loc || loc.lat === null || loc.lat === undefined) continue;
+      if (unit.status === "off_duty" && !danger) continue;
       seen.add(unit.id);
       const stale = !unit.position_at || secondsSince(unit.position_at) > maxAge;
-      const key = `${unit.status}|${stale}|${unit.callsign}`;
+      const key = `${unit.status}|${stale}|${unit.callsign}|${danger}`;
       let marker = this.unitMarkers.get(unit.id);
       if (!marker) {
-        marker = L.marker([loc.lat, loc.lon], { keyboard: false, icon: unitIcon(L, unit, stale) })
-          .addTo(this.unitLayer);
+        marker = L.marker([loc.lat, loc.lon], {
+          keyboard: false, icon: unitIcon(L, unit, stale, danger), zIndexOffset: danger ? 1500 : 0,
+        }).addTo(this.unitLayer);
         marker.iconKey = key;
         this.unitMarkers.set(unit.id, marker);
       } else {
         marker.setLatLng([loc.lat, loc.lon]);
         if (marker.iconKey !== key) {
-          marker.setIcon(unitIcon(L, unit, stale));
+          marker.setIcon(unitIcon(L, unit, stale, danger));
+          marker.setZIndexOffset(danger ? 1500 : 0);
           marker.iconKey = key;
         }
       }
@@ -199,6 +206,39 @@ export class ConsoleMap {
     }
   }
 
+  /** Rings around the officers in danger (`alarms` from alarm.js), following their points. */
+  setAlarms(alarms) {
+    const L = this.L;
+    const seen = new Set();
+    for (const alarm of alarms) {
+      if (!alarm.point) continue;
+      seen.add(alarm.ticketId);
+      const point = [alarm.point.lat, alarm.point.lon];
+      let marker = this.alarmMarkers.get(alarm.ticketId);
+      if (!marker) {
+        marker = L.marker(point, {
+          keyboard: false, interactive: false, zIndexOffset: 2000,
+          icon: L.divIcon({ className: "alarm-ring", html: h("span", {}), iconSize: [64, 64] }),
+        }).addTo(this.alarmLayer);
+        this.alarmMarkers.set(alarm.ticketId, marker);
+      } else {
+        marker.setLatLng(point);
+      }
+      marker.getElement()?.setAttribute("data-callsign", alarm.callsign);
+    }
+    for (const [id, marker] of this.alarmMarkers) {
+      if (!seen.has(id)) {
+        marker.remove();
+        this.alarmMarkers.delete(id);
+      }
+    }
+  }
+
+  /** Bring the map to `point`, at least as close as `zoom`. */
+  focus(point, zoom) {
+    this.map.setView(point, Math.max(this.map.getZoom(), zoom));
+  }
+
   invalidate() {
     this.map.invalidateSize();
   }
@@ -213,9 +253,10 @@ export const STATUS_COLOURS = {
   on_scene: "#283593",
 };
 
-/** A ticket that must stand out: escalated, or past the on-scene target without a unit there. */
+/** A ticket that must stand out: an officer's alarm, escalated, or past the on-scene target
+ * without a unit there. */
 export function isAlert(ticket) {
-  if (ticket.flags && ticket.flags.escalated) return true;
+  if (ticket.flags && (ticket.flags.escalated || ticket.flags.alarm)) return true;
   return isOverTarget(ticket);
 }
 
@@ -224,9 +265,9 @@ export function isOverTarget(ticket) {
   return secondsSince(ticket.created_at) > page.settings.onSceneTargetS;
 }
 
-function unitIcon(L, unit, stale) {
+function unitIcon(L, unit, stale, danger) {
   return L.divIcon({
-    className: `unit-icon u-${unit.status}${stale ? " stale" : ""}`,
+    className: `unit-icon u-${unit.status}${stale ? " stale" : ""}${danger ? " in-danger" : ""}`,
     html: h("span", {}, unit.callsign),
     iconSize: null,
     iconAnchor: [0, 0],

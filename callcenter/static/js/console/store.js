@@ -34,6 +34,11 @@ function emit(kind, id, object) {
   }
 }
 
+/** Draw a ticket again: something this screen keeps about it (not the server) changed. */
+export function redraw(id) {
+  emit("ticket", id, tickets.get(id) ?? null);
+}
+
 /** Show a ticket (from any answer), unless a newer answer about it was already shown. */
 export function applyTicket(ticket, answerSeq = ++seq) {
   if ((appliedTicket.get(ticket.id) ?? -1) > answerSeq) return;

@@ -67,7 +67,7 @@ export const categories = new Map(page.categories.map((c) => [c.code, c]));
 
 export function categoryLabel(code) {
   const category = categories.get(code);
-  return category ? category.label_local : code;
+  return category ? category.label_local : page.categoryLabels[code] || code;
 }
 
 export function statusLabel(status) {

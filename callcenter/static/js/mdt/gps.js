@@ -15,6 +15,7 @@ const POSITION_MOVE_M = 30;
 let gpsState = "starting";
 let lastQueued = null; // {lat, lon, at}: the last report queued
 let lastFixTimestamp = null;
+let lastFix = null; // {lat, lon, accuracy, at}: the newest fix, queued or thinned out
 let pendingFix = null; // a fix that came before the server's clock was known
 
 onQueueChange(renderGps);
@@ -59,6 +60,7 @@ export function onFix(position, force = false) {
   let age = Date.now() - position.timestamp;
   if (!(age >= 0 && age <= 120000)) age = 0;
   const recordedAt = Math.round(now() - age);
+  lastFix = { lat: latitude, lon: longitude, accuracy, at: recordedAt };
   if (lastQueued && !force) {
     const moved = distanceM(lastQueued.lat, lastQueued.lon, latitude, longitude);
     const elapsed = recordedAt - lastQueued.at;
@@ -68,6 +70,19 @@ export function onFix(position, force = false) {
     }
   }
   queuePosition(latitude, longitude, accuracy, recordedAt);
+}
+
+/**
+ * The newest position this phone knows: {lat, lon, accuracy, at} with `at` in server time
+ * (ms), or `at` null when it came before the server's clock was known; null without a fix.
+ */
+export function lastPosition() {
+  if (lastFix) return lastFix;
+  if (pendingFix) {
+    const { latitude, longitude, accuracy } = pendingFix.coords;
+    return { lat: latitude, lon: longitude, accuracy, at: null };
+  }
+  return null;
 }
 
 function onGpsError(error) {

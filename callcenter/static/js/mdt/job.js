@@ -68,8 +68,10 @@ async function ended(previous) {
 
 /**
  * Send an answer or a step for the job on screen (`ends`: it ends the job). A refusal (409)
- * is shown in the server's words; the screen then shows what is true now. Resolves to true
- * when the server took it, false when not, null when another request was still on its way.
+ * is shown in the server's words; the screen then shows what is true now. `success` is the
+ * message on success, or a function of the server's answer that returns it. Resolves to the
+ * answer (or true) when the server took it, false when not, null when another request was
+ * still on its way.
  */
 export async function act(path, body, success, { ends = false } = {}) {
   if (state.busy) return null;
@@ -79,14 +81,16 @@ export async function act(path, body, success, { ends = false } = {}) {
   // Whatever happens to this job now, this screen says why itself.
   if (assignment) state.expectingEnd = assignment.id;
   let error = null;
+  let answer = null;
   try {
-    await api("POST", path, body);
+    answer = await api("POST", path, body);
   } catch (err) {
     error = err;
   }
   state.busy = false;
   if (!error) {
-    if (success) showMessage(success, "ok");
+    const words = typeof success === "function" ? success(answer) : success;
+    if (words) showMessage(words, "ok");
     if (!ends) state.expectingEnd = null;
   } else {
     showMessage(errorText(error));
@@ -95,5 +99,5 @@ export async function act(path, body, success, { ends = false } = {}) {
   if (!error || error.status !== 0) await refresh();
   else render();
   loadJobs();
-  return !error;
+  return error ? false : answer || true;
 }

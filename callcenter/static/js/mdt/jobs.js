@@ -2,7 +2,7 @@
 
 import { h, replaceChildren } from "../common/dom.js";
 import { wibDayTime } from "../common/format.js";
-import { T, api, el, label } from "./page.js";
+import { T, api, el, fmt, label } from "./page.js";
 
 let jobsLoading = null;
 
@@ -52,6 +52,9 @@ function drawJobs(jobs) {
 export function endWords(job) {
   if (job.status === "expired") return T.offerExpired;
   if (job.status === "completed") return T.closedByCenter; // not cleared from this screen
+  if (job.status === "released") {
+    return job.end_reason ? fmt(T.releasedWhy, { reason: job.end_reason }) : T.released;
+  }
   if (job.status === "cancelled") {
     const why = {
       ticket_cancelled: T.ticketCancelled,

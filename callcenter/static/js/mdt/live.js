@@ -45,6 +45,17 @@ function onEvent(event) {
   eventRefreshTimer = setTimeout(refresh, 150);
 }
 
+/**
+ * The other units on a job do not reach this unit's own stream: while it works a ticket that
+ * needs several units, look again every 15 s so their progress shows.
+ */
+export function watchCrew() {
+  setInterval(() => {
+    const ticket = state.ticket;
+    if (ticket && ticket.units_needed > 1 && el.conn.dataset.state === "online") refresh();
+  }, 15_000);
+}
+
 export const stream = new LiveStream(
   cfg.api + "/events/stream",
   {

@@ -35,6 +35,11 @@ export const el = {
   idle: $('[data-testid="idle"]'),
   statusHint: $('[data-field="status-hint"]'),
   jobs: $('[data-testid="jobs"]'),
+  emergency: $('[data-testid="emergency"]'),
+  panic: $('[data-testid="panic"]'),
+  backupForm: $('[data-testid="backup-form"]'),
+  onviewForm: $('[data-testid="onview-form"]'),
+  crew: $('[data-testid="job-crew"]'),
 };
 
 export const state = {
@@ -45,6 +50,7 @@ export const state = {
   alerted: new Set(), // assignment ids already announced
   expectingEnd: null, // an assignment this screen itself just ended (no "withdrawn" notice)
   busy: false, // a request from a button is on its way
+  emergencySending: false, // the emergency button was held: sending until the server answers
 };
 
 let messageTimer = null;

@@ -4,6 +4,7 @@
 import { now } from "../common/clock.js";
 import { $, $$ } from "../common/dom.js";
 import { duration, km, minutes, wibDayTime } from "../common/format.js";
+import { renderCrew } from "./crew.js";
 import { T, el, field, fmt, label, state } from "./page.js";
 
 const BUSY = ["dispatched", "en_route", "on_scene"]; // statuses that follow the job
@@ -43,10 +44,19 @@ export function render() {
     renderJob(state.ticket);
   } else {
     el.clearForm.hidden = true;
+    el.backupForm.hidden = true;
   }
-  $('[data-field="steps"]', el.job).hidden = working && !el.clearForm.hidden;
+  if (a) {
+    el.onviewForm.hidden = true; // an offer or a job came first
+    $('[data-testid="onview-open"]').hidden = false;
+  }
+  const formOpen = !el.clearForm.hidden || !el.backupForm.hidden;
+  $('[data-field="steps"]', el.job).hidden = working && formOpen;
+  field(el.job, "backup-row").hidden = !working || formOpen;
   el.accept.disabled = el.decline.disabled = state.busy;
-  for (const button of $$("[data-step], .mdt-reason, [data-testid=clear-submit]")) {
+  const buttons = "[data-step], .mdt-reason, [data-testid=clear-submit], [data-testid=backup-send], "
+    + "[data-testid=onview-send]";
+  for (const button of $$(buttons)) {
     button.disabled = state.busy;
   }
 }
@@ -83,11 +93,18 @@ function fillTicket(root, ticket, assignment) {
   }
 }
 
+// A unit's own step, named as the ticket statuses are (its words in T.jobStep).
+const STEP_NAMES = { accepted: "acknowledged", en_route: "en_route", on_scene: "on_scene" };
+
 function renderJob(ticket) {
-  fillTicket(el.job, ticket, state.assignment);
+  const a = state.assignment;
+  fillTicket(el.job, ticket, a);
   field(el.job, "number").textContent = ticket.number;
-  field(el.job, "step").textContent = T.jobStep[ticket.status] || ticket.status;
-  el.job.dataset.step = ticket.status;
+  // This unit's own progress: on a ticket with several units the ticket's status is that
+  // of the most advanced one.
+  const step = STEP_NAMES[a.step] || "acknowledged";
+  field(el.job, "step").textContent = T.jobStep[step];
+  el.job.dataset.step = step;
   const location = ticket.location || {};
   const geo = $('[data-testid="nav-geo"]', el.job);
   const route = $('[data-testid="nav-route"]', el.job);
@@ -111,13 +128,12 @@ function renderJob(ticket) {
   field(el.job, "caller").textContent = caller.phone
     ? `${T.caller}: ${[caller.name, caller.phone_display || caller.phone].filter(Boolean).join(" · ")}`
     : T.callerUnknown;
-  const next = { acknowledged: "en_route", en_route: "on_scene", on_scene: "cleared" }[ticket.status];
+  const next = { acknowledged: "en_route", en_route: "on_scene", on_scene: "cleared" }[step];
   for (const button of $$("[data-step]", el.job)) {
-    const step = button.dataset.step;
-    const done =
-      (step === "en_route" && ticket.status !== "acknowledged") ||
-      (step === "on_scene" && ticket.status === "on_scene");
+    const to = button.dataset.step;
+    const done = (to === "en_route" && step !== "acknowledged") || (to === "on_scene" && step === "on_scene");
     button.hidden = done;
-    button.classList.toggle("mdt-primary", step === next);
+    button.classList.toggle("mdt-primary", to === next);
   }
+  renderCrew(ticket, a);
 }
