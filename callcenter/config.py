@@ -46,6 +46,9 @@ class Defaults:
     CALLCENTER_PRANK_FLAG_MIN = 2  # earlier prank calls that flag a number
     CALLCENTER_SUMMARY_MAX = 2000
     CALLCENTER_ADDRESS_MAX = 300
+    CALLCENTER_ATTACH_CLOSED_S = 24 * 3600  # a call may join a ticket closed this recently
+    # A unit reads a ticket it cleared for this long afterwards (to finish its report).
+    CALLCENTER_UNIT_TICKET_GRACE_S = 3600
 
     # Sign-in.
     CALLCENTER_TOKEN_TTL_S = 12 * 3600

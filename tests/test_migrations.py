@@ -28,6 +28,9 @@ EXPECTED = {
     "wa_statuses",
     "wa_cursors",
     "emergencies",
+    "calls",
+    "ticket_notes",
+    "event_recipients",
 }
 
 

@@ -9,18 +9,21 @@ from flask_login import current_user
 from ..auth.decorators import roles_required
 from ..services import (
     accounts,
+    calls,
     catalog,
     emergency,
     events,
     incidents,
     intake,
     manual,
+    notes,
     phones,
     tickets,
+    units,
 )
 from ..services.errors import ValidationError
 from ..services.whatsapp import threads as wa_threads
-from . import bp, json_body, page_args, serialize, serialize_wa
+from . import bp, json_body, page_args, serialize, serialize_calls, serialize_wa
 
 STAFF = ("dispatcher", "supervisor", "admin")
 
@@ -39,6 +42,8 @@ def categories():
 @roles_required("dispatcher", "supervisor")
 def create_ticket():
     data = json_body()
+    if isinstance(data, dict) and "attach_to" in data:
+        return _attached_at_intake(data)
     ticket, created = intake.create_ticket(
         data, actor=current_user, idempotency_key=request.headers.get("Idempotency-Key")
     )
@@ -48,6 +53,64 @@ def create_ticket():
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _attached_at_intake(data):
+    """Intake with ``attach_to``: the call joins that ticket and dispatches nothing."""
+    ticket, call, created = calls.attach_at_intake(
+        data, actor=current_user, idempotency_key=request.headers.get("Idempotency-Key")
+    )
+    body = ticket_body(ticket) | {"call": serialize_calls.call(call) if call else None}
+    response = jsonify(body)
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/tickets/possible-duplicate")
+@roles_required(*STAFF)
+def possible_duplicate():
+    """``?category=&lat=&lon=``: the open ticket a call being typed may be about, so that
+    intake can attach the call to it instead of dispatching again (``ticket`` or null)."""
+    ticket = calls.possible_duplicate(request.args)
+    return jsonify({"ticket": serialize_calls.duplicate(ticket) if ticket else None})
+
+
+@bp.post("/tickets/<int:ticket_id>/calls")
+@roles_required("dispatcher", "supervisor")
+def attach_call(ticket_id: int):
+    """A call about this ticket's incident: a new one ``{channel, caller, text,
+    received_at?}``, or
+    ``{call_id}`` of another ticket's call. 201 with the ticket and the call."""
+    data = json_body()
+    if isinstance(data, dict) and "call_id" in data:
+        ticket, call = calls.move(ticket_id, data, actor=current_user)
+    else:
+        ticket, call = calls.attach_new(ticket_id, data, actor=current_user)
+    return jsonify(ticket_body(ticket) | {"call": serialize_calls.call(call)}), 201
+
+
+@bp.post("/calls/<int:call_id>/split")
+@roles_required("dispatcher", "supervisor")
+def split_call(call_id: int):
+    """Split a call off into a new ticket (routed as usual); optional ``{category,
+    priority, summary, location, units_needed}``, else the old ticket's. 201 with the new
+    ticket."""
+    _, ticket = calls.split(call_id, json_body(), actor=current_user)
+    response = jsonify(ticket_body(ticket))
+    response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
+    return response, 201
+
+
+@bp.post("/tickets/<int:ticket_id>/notes")
+@roles_required("dispatcher", "supervisor", "unit")
+def add_note(ticket_id: int):
+    """``{text}``: a running note, from the command center or a unit on the ticket."""
+    unit = units.unit_of(current_user) if current_user.role == "unit" else None
+    note = notes.add(ticket_id, json_body(), actor=current_user, unit=unit)
+    return jsonify(serialize_calls.note(note)), 201
 
 
 @bp.get("/tickets")
@@ -69,6 +132,8 @@ def get_ticket(ticket_id: int):
     rows = events.for_ticket(ticket.id)
     users = accounts.users_by_id(e.actor_id for e in rows)
     body["timeline"] = serialize.timeline(rows, users)
+    body["calls"] = serialize_calls.calls(calls.calls_of(ticket.id))
+    body["notes"] = [serialize_calls.note(n) for n in notes.notes_of(ticket.id)]
     body["whatsapp"] = serialize_wa.ticket_story(wa_threads.ticket_story(ticket.id))
     return jsonify(body)
 

@@ -11,9 +11,9 @@ from flask_login import current_user
 from ..auth.decorators import roles_required
 from ..extensions import db
 from ..models import Assignment, Emergency
-from ..services import catalog, clock, emergency, lifecycle, onview, state, tickets, units
+from ..services import catalog, clock, emergency, lifecycle, notes, onview, state, tickets, units
 from ..services.errors import ValidationError
-from . import bp, json_body, serialize
+from . import bp, json_body, serialize, serialize_calls
 
 STAFF = ("dispatcher", "supervisor", "admin")
 
@@ -129,7 +129,10 @@ def set_status():
 
 
 def unit_ticket(ticket) -> dict:
-    return serialize.ticket_for_unit(ticket, tickets.crew(ticket))
+    """A ticket as its unit reads it, with the running notes."""
+    return serialize.ticket_for_unit(ticket, tickets.crew(ticket)) | {
+        "notes": [serialize_calls.note(n) for n in notes.notes_of(ticket.id)]
+    }
 
 
 @bp.get("/units/me/assignment")
@@ -187,7 +190,10 @@ def my_ticket(ticket_id: int):
     own = next((a for a in crew.active if a.unit_id == current_user.unit_id), None)
     return jsonify(
         serialize.ticket_for_unit(ticket, crew)
-        | {"assignment": serialize.assignment(own) if own else None}
+        | {
+            "assignment": serialize.assignment(own) if own else None,
+            "notes": [serialize_calls.note(n) for n in notes.notes_of(ticket.id)],
+        }
     )
 
 

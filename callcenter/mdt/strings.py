@@ -113,6 +113,11 @@ def for_script() -> dict[str, str | dict[str, str]]:
             "sent": _("Backup requested: %(n)s more. The ticket now needs %(needed)s units."),
             "reasonNeeded": _("Choose or write why you need backup."),
         },
+        "notes": {
+            "sent": _("Note sent."),
+            "none": _("No notes yet."),
+            "center": _("Command center"),
+        },
         "onview": {
             "logged": _("Ticket %(number)s logged. You are on it, at the scene."),
         },

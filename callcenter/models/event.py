@@ -41,3 +41,19 @@ class Event(db.Model):
             "actor_id": self.actor_id,
             "data": self.data or {},
         }
+
+
+class EventRecipient(db.Model):
+    """A unit, besides the event's own ``unit_id``, whose stream carries the event (a note
+    reaches every unit on its ticket)."""
+
+    __tablename__ = "event_recipients"
+
+    event_id: Mapped[int] = mapped_column(
+        _EventId, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (Index("ix_event_recipients_unit", "unit_id", "event_id"),)

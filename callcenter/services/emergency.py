@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Emergency, Ticket, Unit, User
+from ..models import Call, Emergency, Ticket, Unit, User
 from ..models.ticket import MAX_UNITS
 from . import catalog, clock, events, geo, incidents, intake, queue, routing, state
 from .errors import Conflict, ValidationError
@@ -138,6 +138,7 @@ def press(unit: Unit, data, *, actor: User) -> tuple[Ticket, bool, dict]:
         if existing is None:
             raise
         return db.session.get(Ticket, existing.ticket_id), False, ignored
+    db.session.add(Call.opening(ticket, actor.id))
     events.record(
         "ticket.created",
         ticket=ticket,

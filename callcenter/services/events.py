@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Event
+from ..models import Event, EventRecipient
 from . import bus, clock
 
 log = logging.getLogger(__name__)
@@ -44,13 +44,24 @@ class _Pending:
     unit: object = None
     actor_id: int | None = None
     data: dict = field(default_factory=dict)
+    recipients: tuple[int, ...] = ()
 
 
-def record(type_: str, *, ticket=None, unit=None, actor=None, data: dict | None = None) -> None:
-    """Queue an event for this transaction. ``ticket``/``unit`` may be objects or ids."""
+def record(
+    type_: str,
+    *,
+    ticket=None,
+    unit=None,
+    actor=None,
+    data: dict | None = None,
+    recipients=(),
+) -> None:
+    """Queue an event for this transaction. ``ticket``/``unit`` may be objects or ids;
+    ``recipients`` are more unit ids whose streams carry the event (besides ``unit``)."""
     actor_id = actor if isinstance(actor, int) or actor is None else actor.id
+    others = tuple(sorted({int(u) for u in recipients} - {_id_of(unit)}))
     db.session.info.setdefault(_PENDING, []).append(
-        _Pending(type_, clock.now(), ticket, unit, actor_id, dict(data or {}))
+        _Pending(type_, clock.now(), ticket, unit, actor_id, dict(data or {}), others)
     )
 
 
@@ -83,6 +94,11 @@ def _before_commit(session: Session) -> None:
     ]
     session.add_all(rows)
     session.flush()
+    session.add_all(
+        EventRecipient(event_id=row.id, unit_id=unit_id)
+        for row, p in zip(rows, pending, strict=True)
+        for unit_id in p.recipients
+    )
     last_id = max(r.id for r in rows)
     session.info.setdefault(_AFTER, []).append(lambda: bus.notify_events(last_id))
 
@@ -116,13 +132,35 @@ def visible_types_clause(role: str):
     return db.and_(*(~Event.type.startswith(p) for p in PRIVATE_PREFIXES))
 
 
+def for_unit_clause(unit_id: int):
+    """The events a unit's stream carries: its own, and those addressed to it as well."""
+    addressed = db.select(EventRecipient.event_id).where(EventRecipient.unit_id == unit_id)
+    return db.or_(Event.unit_id == unit_id, Event.id.in_(addressed))
+
+
+def recipients_of(event_ids) -> dict[int, tuple[int, ...]]:
+    """The further units each of these events is addressed to (only those that have any)."""
+    ids = list(event_ids)
+    if not ids:
+        return {}
+    found: dict[int, list[int]] = {}
+    rows = db.session.execute(
+        db.select(EventRecipient.event_id, EventRecipient.unit_id).where(
+            EventRecipient.event_id.in_(ids)
+        )
+    )
+    for event_id, unit_id in rows:
+        found.setdefault(event_id, []).append(unit_id)
+    return {k: tuple(sorted(v)) for k, v in found.items()}
+
+
 def since(
     after_id: int, *, limit: int = 500, role: str = "dispatcher", unit_id: int | None = None
 ) -> list[Event]:
     """Events after ``after_id`` in id order; a unit sees only its own."""
     query = db.select(Event).where(Event.id > after_id).order_by(Event.id).limit(limit)
     if unit_id is not None:
-        query = query.where(Event.unit_id == unit_id)
+        query = query.where(for_unit_clause(unit_id))
     clause = visible_types_clause(role)
     if clause is not None:
         query = query.where(clause)

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import IdempotencyKey, Ticket, TicketCounter, User
+from ..models import Call, IdempotencyKey, Ticket, TicketCounter, User
 from ..models.ticket import CHANNELS, MAX_UNITS, OPEN_STATUSES
 from . import catalog, clock, events, geo, phones, queue, sql, state
 from .errors import ValidationError
@@ -133,21 +133,30 @@ def next_number(now) -> str:
 def caller_history(
     phone_e164: str | None, *, exclude_id: int | None = None, limit: int = 10
 ) -> dict:
-    """Calls from this number in the last ``CALLCENTER_CALLER_HISTORY_DAYS`` days."""
+    """Calls from this number in the last ``CALLCENTER_CALLER_HISTORY_DAYS`` days: each
+    call counts (ten calls about one crash are ten calls), ``recent`` lists their tickets,
+    newest call first. ``exclude_id``: leave that ticket's calls out."""
     if not phone_e164:
         return {"phone": None, "calls": 0, "pranks": 0, "recent": []}
     days = current_app.config["CALLCENTER_CALLER_HISTORY_DAYS"]
     since = clock.now() - timedelta(days=days)
-    query = db.select(Ticket).where(Ticket.caller_phone == phone_e164, Ticket.created_at >= since)
+    query = (
+        db.select(Call.ticket_id, Ticket)
+        .join(Ticket, Ticket.id == Call.ticket_id)
+        .where(Call.caller_phone == phone_e164, Call.received_at >= since)
+    )
     if exclude_id is not None:
-        query = query.where(Ticket.id != exclude_id)
-    tickets = list(db.session.scalars(query.order_by(Ticket.created_at.desc())))
+        query = query.where(Call.ticket_id != exclude_id)
+    rows = db.session.execute(query.order_by(Call.received_at.desc(), Call.id.desc())).all()
+    recent: dict[int, Ticket] = {}
+    for ticket_id, ticket in rows:
+        recent.setdefault(ticket_id, ticket)
     return {
         "phone": phone_e164,
         "days": days,
-        "calls": len(tickets),
-        "pranks": sum(1 for t in tickets if t.category == "prank"),
-        "recent": tickets[:limit],
+        "calls": len(rows),
+        "pranks": sum(1 for _, t in rows if t.category == "prank"),
+        "recent": list(recent.values())[:limit],
     }
 
 
@@ -215,6 +224,7 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
         ticket.resolution = category.code
     db.session.add(ticket)
     db.session.flush()
+    db.session.add(Call.opening(ticket, actor.id))
     if idempotency_key is not None:
         db.session.add(
             IdempotencyKey(
@@ -275,3 +285,8 @@ def _replay(actor: User, key: str, request_hash: str) -> Ticket | None:
             code="idempotency_key_reused",
         )
     return db.session.get(Ticket, row.ticket_id)
+
+
+# Intake's other path, a call attached to a ticket (services/calls.py), keys requests alike.
+request_digest = _request_hash
+replay = _replay

@@ -8,10 +8,14 @@ The ticket's status follows its units (``slots.follow_units``).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Assignment, Emergency, Ticket, Unit, User
+from ..models.assignment import ACTIVE_STATUSES
 from ..models.ticket import MAX_UNITS
 from ..models.unit import BUSY_STATUSES, SELF_STATUSES
 from . import catalog, clock, events, queue, routing, slots, state
@@ -391,14 +395,20 @@ def set_own_status(unit: Unit, data: dict, *, actor: User) -> Unit:
 
 
 def get_ticket_for_unit(ticket_id: int, unit: Unit) -> Ticket:
-    """A ticket a unit has been offered or assigned, or its own emergency; any other is
-    404 to the unit."""
-    offered = db.select(Assignment.id).where(
-        Assignment.ticket_id == ticket_id, Assignment.unit_id == unit.id
+    """A ticket the unit may read: one it holds an open offer or assignment on, one it
+    cleared less than ``CALLCENTER_UNIT_TICKET_GRACE_S`` ago (to finish its report), or its
+    own emergency. Any other, including one it declined, let expire or was released or
+    withdrawn from, is 404 to the unit, like another unit's ticket."""
+    grace = timedelta(seconds=current_app.config["CALLCENTER_UNIT_TICKET_GRACE_S"])
+    mine = db.and_(Assignment.ticket_id == ticket_id, Assignment.unit_id == unit.id)
+    holds = db.select(Assignment.id).where(mine, Assignment.status.in_(ACTIVE_STATUSES))
+    cleared = db.select(Assignment.id).where(
+        mine, Assignment.status == "completed", Assignment.ended_at >= clock.now() - grace
     )
     in_danger = db.select(Emergency.id).where(
         Emergency.ticket_id == ticket_id, Emergency.unit_id == unit.id
     )
-    if not db.session.scalar(db.select(db.or_(offered.exists(), in_danger.exists()))):
+    allowed = db.or_(holds.exists(), cleared.exists(), in_danger.exists())
+    if not db.session.scalar(db.select(allowed)):
         raise NotFound(_l("No such ticket."))
     return db.session.get(Ticket, ticket_id)

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Assignment, Ticket, Unit, User
+from ..models import Assignment, Call, Ticket, Unit, User
 from ..models.ticket import MAX_UNITS
 from . import clock, events, incidents, intake, routing, slots, state
 from .errors import Conflict, ValidationError
@@ -81,6 +81,7 @@ def create(unit: Unit, data: dict, *, actor: User) -> Ticket:
     ticket.duplicate_of = intake.find_duplicate(category.code, unit.lat, unit.lon, now)
     db.session.add(ticket)
     db.session.flush()
+    db.session.add(Call.opening(ticket, actor.id))
     events.record(
         "ticket.created",
         ticket=ticket,

@@ -7,7 +7,8 @@ Scopes and their push-engine channels:
 
 - ``staff`` (dispatchers): every event except the private types (``auth.*``, ``user.*``);
 - ``supervisor`` (supervisors and admins): every event;
-- ``unit-<id>`` (a unit's own device): that unit's events, except the private types.
+- ``unit-<id>`` (a unit's own device): that unit's events and those addressed to it too
+  (``event_recipients``: a note reaches every unit on its ticket), except the private types.
 
 Staff and supervisors also get ``positions`` messages (no id): the units that moved,
 coalesced once per tick. ``Last-Event-ID`` resume rests on event ids being handed out in
@@ -24,7 +25,7 @@ from datetime import datetime, timedelta
 from ..extensions import db
 from ..models import Event, Unit
 from ..services import clock
-from ..services.events import PRIVATE_PREFIXES
+from ..services.events import PRIVATE_PREFIXES, for_unit_clause, recipients_of
 
 POSITIONS_CHANNEL = "positions"
 # Look a little back for moved units: a report may commit after a look that began later.
@@ -53,7 +54,7 @@ class Scope:
             return True
         if entry.private:
             return False
-        return self.kind == "staff" or entry.unit_id == self.unit_id
+        return self.kind == "staff" or self.unit_id in (entry.unit_id, *entry.recipients)
 
 
 def scope_for(user) -> Scope:
@@ -82,6 +83,8 @@ class Entry:
     private: bool
     frame: bytes
     closes: tuple[str, ...] = ()
+    # Further units whose streams carry this event.
+    recipients: tuple[int, ...] = ()
 
     def channels(self) -> list[str]:
         """The push-engine channels this event is published on."""
@@ -90,6 +93,7 @@ class Entry:
         out = ["staff", "supervisor"]
         if self.unit_id is not None:
             out.append(f"unit-{self.unit_id}")
+        out.extend(f"unit-{u}" for u in self.recipients if u != self.unit_id)
         return out
 
 
@@ -128,7 +132,7 @@ def close_item(channel: str, item_id: str) -> dict:
     }
 
 
-def entry(event: Event) -> Entry:
+def entry(event: Event, recipients: tuple[int, ...] = ()) -> Entry:
     from ..api import serialize
 
     frame = f"id: {event.id}\ndata: {dumps(serialize.event(event))}\n\n".encode()
@@ -139,6 +143,7 @@ def entry(event: Event) -> Entry:
         private=event.type.startswith(PRIVATE_PREFIXES),
         frame=frame,
         closes=close_keys(event),
+        recipients=recipients,
     )
 
 
@@ -147,7 +152,7 @@ def _scoped(query, scope: Scope | None):
         return query
     query = query.where(*(~Event.type.startswith(p) for p in PRIVATE_PREFIXES))
     if scope.kind == "unit":
-        query = query.where(Event.unit_id == scope.unit_id)
+        query = query.where(for_unit_clause(scope.unit_id))
     return query
 
 
@@ -177,7 +182,8 @@ def read(
         .limit(limit)
     )
     rows = list(db.session.scalars(_scoped(query, scope)))
-    entries = [entry(e) for e in rows]
+    addressed = recipients_of(e.id for e in rows)
+    entries = [entry(e, addressed.get(e.id, ())) for e in rows]
     if len(entries) == limit:
         return entries, entries[-1].id
     return entries, max(after_id, ceiling)

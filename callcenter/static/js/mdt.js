@@ -10,6 +10,7 @@ import { onFix, queuePosition, renderGps, startGps } from "./mdt/gps.js";
 import { refresh } from "./mdt/job.js";
 import { loadJobs } from "./mdt/jobs.js";
 import { stream, watchCrew } from "./mdt/live.js";
+import { setUpNotes } from "./mdt/notes.js";
 import { setUpOnView } from "./mdt/onview.js";
 import { T, cfg, onSessionEnded, showMessage, state } from "./mdt/page.js";
 import { panicState, setUpPanic } from "./mdt/panic.js";
@@ -22,6 +23,7 @@ onSessionEnded(() => {
 });
 setUpActions();
 setUpBackup();
+setUpNotes({ refresh });
 setUpOnView();
 setUpPanic();
 setUpSound();

@@ -13,6 +13,7 @@ import { locationText } from "./board.js";
 import { isOverTarget } from "./map.js";
 import { backupLine, emergencyLine } from "./notices.js";
 import { fetchTicket } from "./store.js";
+import { TalkPanel } from "./talk.js";
 import { CrewPanel } from "./units.js";
 import {
   OPEN_STATUSES, api, categoryLabel, etaText, formatPoint, page, parsePoint, reasonLabel,
@@ -54,6 +55,15 @@ export class Detail {
       message: (text, kind) => this._message(text, kind),
       refresh: () => this._refresh(),
     });
+    this.talk = new TalkPanel({
+      message: (text, kind) => this._message(text, kind),
+      refresh: () => this._refresh(),
+      confirm: confirmDialog,
+      open: (id) => {
+        history.replaceState(null, "", "#ticket-" + id);
+        return this.open(id);
+      },
+    });
   }
 
   get isOpen() {
@@ -65,6 +75,7 @@ export class Detail {
       this.id = id;
       this.ticket = null;
       this.crew.reset();
+      this.talk.reset();
       this._build();
     }
     this.root.hidden = false;
@@ -99,7 +110,8 @@ export class Detail {
   storeChanged(id, ticket) {
     if (!this.isOpen || id !== this.id || !ticket) return;
     if (!ticket.timeline && this.ticket) {
-      ticket = { ...ticket, timeline: this.ticket.timeline, assignments: this.ticket.assignments };
+      ticket = { ...ticket, timeline: this.ticket.timeline, assignments: this.ticket.assignments,
+        calls: this.ticket.calls, notes: this.ticket.notes };
     }
     this.update(ticket);
   }
@@ -139,7 +151,7 @@ export class Detail {
         h("button", { type: "button", class: "close", title: t("detail.close_hint"),
           "data-testid": "detail-close", onclick: () => this.close() }, "✕ ", h("kbd", {}, "Esc"))),
       h("div", { class: "d-body" },
-        this.msg, this.flags, this.info, this.assignBox, actions,
+        this.msg, this.flags, this.info, this.assignBox, this.talk.root, actions,
         h("section", { class: "d-timeline" }, h("h3", {}, t("detail.timeline")), this.timeline)));
     this.root.onkeydown = (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
@@ -267,6 +279,7 @@ export class Detail {
     replaceChildren(this.info, rows.map(([label, ...value]) => [h("dt", {}, label), h("dd", {}, value)]));
 
     this.crew.update(ticket);
+    this.talk.update(ticket);
     this._renderTimeline(ticket.timeline || []);
 
     const canAct = page.canAct && open;
@@ -424,7 +437,10 @@ export class Detail {
       const ticket = await api(method, `/tickets/${this.ticket.id}${suffix}`, body);
       this.editDirty = false;
       this._message(done, "ok");
-      if (ticket) this.update({ ...ticket, timeline: this.ticket.timeline });
+      if (ticket) {
+        this.update({ ...ticket, timeline: this.ticket.timeline, calls: this.ticket.calls,
+          notes: this.ticket.notes });
+      }
       await this._refresh();
     } catch (err) {
       this._fieldErrors(form, err.message, err.fields);

@@ -34,7 +34,8 @@ export function describe(event, { number = true } = {}) {
       return no + t("ev.created", {
         category: categoryLabel(d.category), priority: d.priority, channel: t("channel." + d.channel),
       }) + (d.units_needed > 1 ? " · " + t("crew.count", { done: 0, needed: d.units_needed }) : "")
-        + (d.callsign ? " · " + d.callsign : "");
+        + (d.callsign ? " · " + d.callsign : "")
+        + (d.split_from ? " · " + t("ev.split_from", { from: d.split_from }) : "");
     case "ticket.status_changed":
       return no + statusLabel(d.from) + " → " + statusLabel(d.to)
         + (d.reason ? " (" + reasonLabel(d.reason) + ")" : "")
@@ -45,6 +46,17 @@ export function describe(event, { number = true } = {}) {
         + (d.source === "position" ? " · " + t("ev.followed", { callsign }) : "")
         + (d.withdrawn && d.withdrawn.length ? " · " + t("ev.withdrawn_many", { callsigns: d.withdrawn.join(", ") }) : "");
     }
+    case "ticket.call_attached":
+      return no + t(d.moved_from ? "ev.call_moved" : "ev.call_attached", {
+        caller: d.caller_name || d.caller_phone || t("calls.unknown_caller"), from: d.moved_from,
+      }) + (d.text ? " · “" + d.text + "”" : "");
+    case "ticket.call_detached":
+    case "ticket.call_split":
+      return no + t(event.type === "ticket.call_split" ? "ev.call_split" : "ev.call_detached", {
+        caller: d.caller_name || d.caller_phone || t("calls.unknown_caller"), to: d.to,
+      });
+    case "ticket.note_added":
+      return no + t("ev.note", { text: d.text || "" }) + (d.callsign ? " · " + d.callsign : "");
     case "ticket.backup_requested":
       return no + t("ev.backup", { callsign, n: d.added ?? d.count ?? 1, reason: d.reason || "" });
     case "emergency.raised":
@@ -104,7 +116,7 @@ export function changeLines(event) {
   const changes = (event.data && event.data.changes) || {};
   for (const [name, [before, after]] of Object.entries(changes)) {
     const label = t(FIELD_KEYS[name] || name);
-    if (name === "summary") lines.push(label + ": “" + (after || "") + "”");
+    if (name === "summary") lines.push(label + ": “" + (before || "") + "” → “" + (after || "") + "”");
     else if (name === "category") lines.push(label + ": " + categoryLabel(before) + " → " + categoryLabel(after));
     else lines.push(label + ": " + (before ?? "–") + " → " + (after ?? "–"));
   }

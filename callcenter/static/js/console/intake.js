@@ -7,6 +7,7 @@
 import { randomKey } from "../common/api.js";
 import { h, replaceChildren } from "../common/dom.js";
 import { wib } from "../common/format.js";
+import { DuplicateWarning } from "./duplicate.js";
 import { applyTicket } from "./store.js";
 import {
   api, categories, categoryLabel, formatPoint, getSectors, page, parsePoint, statusLabel, t,
@@ -48,6 +49,7 @@ export class Intake {
     this.pending = null; // {key, text} of the request in flight, or whose answer never came
     this.busy = false;
     this.landmarks = [];
+    this.duplicate = new DuplicateWarning({ onAttach: (ticket) => this.attachTo(ticket) });
 
     this.index = page.categories.map((c) => ({
       category: c,
@@ -77,6 +79,7 @@ export class Intake {
     this.category.addEventListener("input", () => {
       this.chosen = null;
       this._renderChosen();
+      this.duplicate.clear();
       this._filter(this.category.value);
     });
     this.category.addEventListener("focus", () => {
@@ -226,7 +229,13 @@ export class Intake {
     this.setPriority(category.default_priority, false);
     if (!this.unitsTouched && category.dispatch) this.units.value = String(category.default_units || 1);
     this._clearFieldError("category");
+    this._whereChanged();
     this.priority.querySelector("input:checked")?.focus();
+  }
+
+  /** The category or the point changed: is there an open ticket about the same incident? */
+  _whereChanged() {
+    this.duplicate.check(this.chosen, parsePoint(this.coords.value));
   }
 
   _renderChosen() {
@@ -309,6 +318,7 @@ export class Intake {
     this.coords.value = formatPoint(point[0], point[1]);
     this._clearFieldError("location");
     this.map.setPick("intake", point, (p) => this.setPoint(p));
+    this._whereChanged();
   }
 
   _coordsTyped() {
@@ -316,6 +326,7 @@ export class Intake {
     // A pin far outside Indonesia would only pull the map away (the API refuses it anyway).
     const near = point && point[0] >= -12 && point[0] <= 7 && point[1] >= 94 && point[1] <= 142;
     this.map.setPick("intake", near ? point : null, (p) => this.setPoint(p));
+    this._whereChanged();
   }
 
   async _loadLandmarks() {
@@ -391,6 +402,19 @@ export class Intake {
     await this._send(this._body(code, { dispatch: false }).body);
   }
 
+  /** Attach the call in the form to `ticket` (the duplicate warning's button). */
+  async attachTo(ticket) {
+    if (!this.enabled || this.busy) return;
+    const body = { channel: this.channel.value, caller: {}, attach_to: ticket.id };
+    const phone = this.phone.value.trim();
+    const name = this.name.value.trim();
+    const summary = this.summary.value.trim();
+    if (phone) body.caller.phone = phone;
+    if (name) body.caller.name = name;
+    if (summary) body.summary = summary;
+    await this._send(body);
+  }
+
   async _send(body) {
     const text = JSON.stringify(body);
     // The same call sent again after a lost answer reuses its key: never two tickets.
@@ -421,13 +445,15 @@ export class Intake {
     const dispatch = category ? category.dispatch : true;
     const parts = [
       h("p", { class: "result-line" },
-        dispatch
+        ticket.call !== undefined
+          ? t("intake.attached", { number: ticket.number })
+          : dispatch
           ? t("intake.logged", { number: ticket.number })
           : t("intake.closed_as", { number: ticket.number, category: categoryLabel(ticket.category) }),
         " ", h("a", { href: "#ticket-" + ticket.id, "data-testid": "result-link" }, t("intake.open"))),
     ];
     const flags = ticket.flags || {};
-    if (flags.possible_duplicate) {
+    if (flags.possible_duplicate && ticket.call === undefined) {
       parts.push(h("p", { class: "warn-box", "data-testid": "duplicate-warning" },
         t("intake.duplicate"), " ",
         h("a", { href: "#ticket-" + flags.possible_duplicate.id, "data-testid": "duplicate-link" },
@@ -504,6 +530,7 @@ export class Intake {
     this.pending = null;
     this._clearErrors();
     this.map.setPick("intake", null);
+    this.duplicate.clear();
     if (clearResult) replaceChildren(this.result);
     this.focus();
   }

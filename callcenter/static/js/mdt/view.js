@@ -5,6 +5,7 @@ import { now } from "../common/clock.js";
 import { $, $$ } from "../common/dom.js";
 import { duration, km, minutes, wibDayTime } from "../common/format.js";
 import { renderCrew } from "./crew.js";
+import { renderNotes } from "./notes.js";
 import { T, el, field, fmt, label, state } from "./page.js";
 
 const BUSY = ["dispatched", "en_route", "on_scene"]; // statuses that follow the job
@@ -136,4 +137,5 @@ function renderJob(ticket) {
     button.classList.toggle("mdt-primary", to === next);
   }
   renderCrew(ticket, a);
+  renderNotes(ticket);
 }
