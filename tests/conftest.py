@@ -25,27 +25,8 @@ from tests.processes import Worker, process_env
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_ID = secrets.token_hex(4)
-TABLES = (
-    "event_recipients",
-    "ticket_notes",
-    "calls",
-    "wa_statuses",
-    "wa_messages",
-    "wa_threads",
-    "wa_cursors",
-    "events",
-    "emergencies",
-    "idempotency_keys",
-    "assignments",
-    "unit_positions",
-    "api_tokens",
-    "tickets",
-    "users",
-    "units",
-    "sectors",
-    "ticket_counters",
-    "sign_in_throttle",
-)
+# Every table the models declare, children before parents (one list to keep, not two).
+TABLES = tuple(t.name for t in reversed(db.metadata.sorted_tables))
 
 
 def _pg_url(dbname: str) -> str:

@@ -6,6 +6,9 @@ Without that, a stream that has sent event 11 could later see event 10 commit an
 forever (``Last-Event-ID`` resume depends on ids never appearing behind the cursor).
 SQLite already serialises every write transaction (BEGIN IMMEDIATE).
 
+Each event also fixes who hears it on their own stream: its unit, every unit on its ticket
+at that moment, and any unit named as a recipient (``_write_recipients``).
+
 ``after_commit`` queues work for after a successful commit (enqueue a task, update the live
 index, wake the streams); it is dropped on rollback.
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import event as sa_event
@@ -23,7 +26,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Event, EventRecipient
+from ..models import Assignment, Event, EventRecipient
+from ..models.assignment import ACTIVE_STATUSES
 from . import bus, clock
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,9 @@ _AFTER = "cc_after_commit"
 EVENT_LOCK_KEY = 110_110
 # Event types only supervisors and admins read (sign-ins and account changes).
 PRIVATE_PREFIXES = ("auth.", "user.")
+# A unit whose assignment on a ticket ended this long before an event still hears it: the
+# change that ended it (a release, the ticket closed) is usually that very event's.
+AUDIENCE_ENDED_WITHIN = timedelta(seconds=5)
 
 
 @dataclass
@@ -94,13 +101,35 @@ def _before_commit(session: Session) -> None:
     ]
     session.add_all(rows)
     session.flush()
-    session.add_all(
-        EventRecipient(event_id=row.id, unit_id=unit_id)
-        for row, p in zip(rows, pending, strict=True)
-        for unit_id in p.recipients
-    )
+    _write_recipients(session, rows, pending)
     last_id = max(r.id for r in rows)
     session.info.setdefault(_AFTER, []).append(lambda: bus.notify_events(last_id))
+
+
+def _write_recipients(session: Session, rows: list[Event], pending: list[_Pending]) -> None:
+    """Who else hears each event on their own stream: every unit on its ticket at that
+    moment (an offer or assignment open now, or ended moments ago, by this same change as a
+    rule), and the units the caller named. A replay from any id then gives a unit exactly
+    what it was sent live, whoever is on the ticket by then."""
+    ticket_ids = {r.ticket_id for r in rows if r.ticket_id is not None}
+    on_ticket: dict[int, set[int]] = {}
+    if ticket_ids:
+        since = min(r.at for r in rows) - AUDIENCE_ENDED_WITHIN
+        found = session.execute(
+            db.select(Assignment.ticket_id, Assignment.unit_id).where(
+                Assignment.ticket_id.in_(ticket_ids),
+                db.or_(Assignment.status.in_(ACTIVE_STATUSES), Assignment.ended_at >= since),
+            )
+        )
+        for ticket_id, unit_id in found:
+            on_ticket.setdefault(ticket_id, set()).add(unit_id)
+    out = []
+    for row, p in zip(rows, pending, strict=True):
+        units = on_ticket.get(row.ticket_id, set()) | set(p.recipients)
+        units.discard(row.unit_id)
+        out.extend({"event_id": row.id, "unit_id": u} for u in sorted(units))
+    if out:
+        session.execute(db.insert(EventRecipient), out)
 
 
 def _after_commit(session: Session) -> None:

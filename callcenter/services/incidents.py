@@ -253,14 +253,8 @@ def edit(ticket_id: int, data: dict, *, actor: User) -> Ticket:
     body = {"changes": diff, "number": ticket.number}
     if withdrawn:
         body["withdrawn"] = withdrawn
-    lead = crew.lead()  # an event names one unit: the one most concerned hears of it
-    events.record(
-        "ticket.updated",
-        ticket=ticket,
-        actor=actor,
-        unit=lead.unit_id if lead else None,
-        data=body,
-    )
+    # Every unit on the ticket hears of it (the event's audience, services/events.py).
+    events.record("ticket.updated", ticket=ticket, actor=actor, data=body)
     if "units_needed" in diff:
         routing.route_locked(ticket)  # new slots are offered at once
     elif ticket.waiting_since is not None and {"lat", "lon", "priority"} & diff.keys():

@@ -9,8 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Assignment, Ticket, TicketNote, Unit, User
-from ..models.assignment import ACTIVE_STATUSES
+from ..models import Ticket, TicketNote, Unit, User
 from ..models.notes import NOTE_MAX
 from . import clock, events, lifecycle
 from .errors import NotFound, ValidationError
@@ -59,17 +58,11 @@ def add(ticket_id: int, data, *, actor: User, unit: Unit | None = None) -> Ticke
     )
     db.session.add(note)
     db.session.flush()
-    on_it = db.session.scalars(
-        db.select(Assignment.unit_id).where(
-            Assignment.ticket_id == ticket.id, Assignment.status.in_(ACTIVE_STATUSES)
-        )
-    )
     events.record(
         "ticket.note_added",
         ticket=ticket,
         unit=unit,
         actor=actor,
-        recipients=list(on_it),
         data={
             "number": ticket.number,
             "note_id": note.id,

@@ -51,12 +51,16 @@ def _claim(unit_id: int, cutoff, ticket: Ticket) -> Unit | None:
 
     On PostgreSQL a unit row locked by another transaction is skipped, not waited for: a
     routing transaction may claim several units, and two of them waiting for each other's
-    units would deadlock. (SQLite runs one writing transaction at a time.)"""
+    units would deadlock. The lock is FOR NO KEY UPDATE, as in services/state.py.
+    (SQLite runs one writing transaction at a time.)"""
     free = (Unit.id == unit_id, Unit.status == "available", Unit.position_at >= cutoff)
     if sql.is_postgresql():
         free = (
             Unit.id
-            == db.select(Unit.id).where(*free).with_for_update(skip_locked=True).scalar_subquery(),
+            == db.select(Unit.id)
+            .where(*free)
+            .with_for_update(skip_locked=True, key_share=True)
+            .scalar_subquery(),
         )
     result = db.session.execute(
         db.update(Unit)

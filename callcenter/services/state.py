@@ -12,12 +12,19 @@ from ..models import Assignment, Emergency, Ticket, Unit
 from ..models.assignment import ACTIVE_STATUSES
 from . import clock, events, locator
 
+# Row locks here are FOR NO KEY UPDATE on PostgreSQL (``key_share=True``), never FOR UPDATE:
+# every event row holds foreign keys to its ticket and unit, and inserting it takes KEY SHARE
+# on those rows while holding the event-order lock (services/events.py). FOR UPDATE would
+# make that insert wait for the ticket's holder while the holder waits for the event-order
+# lock at its own commit: a deadlock. We never change a ticket's or unit's id, so nothing
+# needs the stronger lock.
+
 
 def lock_ticket(ticket_id: int) -> Ticket | None:
     return db.session.scalars(
         db.select(Ticket)
         .where(Ticket.id == ticket_id)
-        .with_for_update(of=Ticket)
+        .with_for_update(of=Ticket, key_share=True)
         .execution_options(populate_existing=True)
     ).one_or_none()
 
@@ -26,7 +33,7 @@ def lock_unit(unit_id: int) -> Unit | None:
     return db.session.scalars(
         db.select(Unit)
         .where(Unit.id == unit_id)
-        .with_for_update(of=Unit)
+        .with_for_update(of=Unit, key_share=True)
         .execution_options(populate_existing=True)
     ).one_or_none()
 
@@ -35,7 +42,7 @@ def lock_assignment(assignment_id: int) -> Assignment | None:
     return db.session.scalars(
         db.select(Assignment)
         .where(Assignment.id == assignment_id)
-        .with_for_update(of=Assignment)
+        .with_for_update(of=Assignment, key_share=True)
         .execution_options(populate_existing=True)
     ).one_or_none()
 
@@ -47,7 +54,9 @@ def active_assignment(unit_id: int, *, lock: bool = False) -> Assignment | None:
         Assignment.status.in_(ACTIVE_STATUSES), Assignment.unit_id == unit_id
     )
     if lock:
-        query = query.with_for_update(of=Assignment).execution_options(populate_existing=True)
+        query = query.with_for_update(of=Assignment, key_share=True).execution_options(
+            populate_existing=True
+        )
     return db.session.scalars(query).one_or_none()
 
 

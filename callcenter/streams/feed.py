@@ -8,7 +8,8 @@ Scopes and their push-engine channels:
 - ``staff`` (dispatchers): every event except the private types (``auth.*``, ``user.*``);
 - ``supervisor`` (supervisors and admins): every event;
 - ``unit-<id>`` (a unit's own device): that unit's events and those addressed to it too
-  (``event_recipients``: a note reaches every unit on its ticket), except the private types.
+  (``event_recipients``: whatever happens to a ticket reaches every unit on it; see
+  services/events.py), except the private types.
 
 Staff and supervisors also get ``positions`` messages (no id): the units that moved,
 coalesced once per tick. ``Last-Event-ID`` resume rests on event ids being handed out in

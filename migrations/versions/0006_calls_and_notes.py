@@ -68,6 +68,20 @@ def upgrade():
     with op.batch_alter_table('event_recipients', schema=None) as batch_op:
         batch_op.create_index('ix_event_recipients_unit', ['unit_id', 'event_id'], unique=False)
 
+    # Earlier events reach the units that were on their ticket at the time, as new ones do
+    # (services/events.py): an offer or assignment open then, or ended moments before.
+    ended_within = (
+        "a.ended_at >= e.at - interval '5 seconds'"
+        if op.get_bind().dialect.name == 'postgresql'
+        else "a.ended_at >= datetime(e.at, '-5 seconds')"
+    )
+    op.execute(
+        "INSERT INTO event_recipients (event_id, unit_id) "
+        "SELECT DISTINCT e.id, a.unit_id FROM events e "
+        "JOIN assignments a ON a.ticket_id = e.ticket_id "
+        "WHERE a.offered_at <= e.at AND (a.ended_at IS NULL OR " + ended_within + ") "
+        "AND (e.unit_id IS NULL OR e.unit_id <> a.unit_id)"
+    )
 
 
 def downgrade():

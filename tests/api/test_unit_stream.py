@@ -104,3 +104,61 @@ def test_a_new_offer_reaches_an_open_stream(client, factory, streams):
     [message] = [m for m in messages if m["data"]["type"] == "assignment.offered"]
     assert message["data"]["data"]["assignment_id"] == new.id
     assert message["data"]["data"]["number"] == ticket["number"]
+
+
+def test_every_unit_on_a_ticket_hears_what_happens_to_it(client, factory, streams):
+    """Two units on one incident: an edit of the ticket and the other unit's release reach
+    both, a unit not on it hears none of it, and a replay gives exactly what was live."""
+    dispatcher = factory.headers("dispatcher")
+    a = factory.unit(callsign="SGS-1", point=offset(KEPANJEN, 300, 0))
+    b = factory.unit(callsign="SGS-2", point=offset(KEPANJEN, 600, 0))
+    c = factory.unit(callsign="SGS-3", point=offset(KEPANJEN, 9000, 0))
+    heads = {u: factory.unit_user(u) for u in (a, b, c)}
+    ticket = client.post(
+        "/api/v1/tickets", json=ticket_payload(units_needed=2), headers=dispatcher
+    ).get_json()
+    assert factory.run(routing.route_ticket, ticket["id"]) == "offered"
+    offers = {x.unit_id: x for x in factory.assignments(ticket["id"])}
+    assert set(offers) == {a, b}
+    for unit in (a, b):
+        accepted = client.post(f"/api/v1/assignments/{offers[unit].id}/accept", headers=heads[unit])
+        assert accepted.status_code == 200
+
+    b_stream, c_stream = streams(heads[b]), streams(heads[c])
+    edited = client.patch(
+        f"/api/v1/tickets/{ticket['id']}",
+        json={"summary": "Dua motor bertabrakan, satu korban"},
+        headers=dispatcher,
+    )
+    assert edited.status_code == 200
+    released = client.post(
+        f"/api/v1/assignments/{offers[a].id}/release",
+        json={"reason": "dibutuhkan di tempat lain", "refill": False},
+        headers=dispatcher,
+    )
+    assert released.status_code == 200, released.get_json()
+
+    about_ticket = [e for e in factory.events() if e.ticket_id == ticket["id"]]
+    edit_event = next(e for e in about_ticket if e.type == "ticket.updated")
+    release_event = next(e for e in about_ticket if e.type == "assignment.released")
+    assert edit_event.unit_id is None and release_event.unit_id == a
+    live = []
+    while release_event.id not in [m["id"] for m in live]:
+        live.append(b_stream.next())
+    assert edit_event.id in [m["id"] for m in live]
+    assert all(m["data"]["ticket_id"] == ticket["id"] for m in live)
+
+    # C hears nothing of it: its first message is a later event of its own.
+    near_c = offset(KEPANJEN, 9000, 0)
+    other = client.post(
+        "/api/v1/tickets",
+        json=ticket_payload(location={"lat": near_c[0], "lon": near_c[1], "address": "Jl. Raya"}),
+        headers=dispatcher,
+    ).get_json()
+    assert factory.run(routing.route_ticket, other["id"]) == "offered"
+    first = c_stream.next()
+    assert first["data"]["ticket_id"] == other["id"] and first["data"]["unit_id"] == c
+
+    # A replay from just before gives B exactly what it heard live, in order.
+    replay = streams(heads[b], last_event_id=live[0]["id"] - 1)
+    assert [m["id"] for m in replay.take(len(live))] == [m["id"] for m in live]
