@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -16,6 +16,7 @@ from ..services import (
     intake,
     manual,
     phones,
+    search,
     tickets,
 )
 from ..services.errors import ValidationError
@@ -53,11 +54,28 @@ def create_ticket():
 @bp.get("/tickets")
 @roles_required(*STAFF)
 def list_tickets():
+    """Without search parameters: tickets in id order after ``after``. With any of ``q, from,
+    to, category, sector, unit, cursor``: a search, newest first, paged by ``cursor`` (the
+    next one is in the ``X-Next-Cursor`` header and a ``Link: rel="next"``)."""
     limit, after = page_args()
-    statuses = tickets.parse_statuses(request.args.get("status"))
-    rows = tickets.list_tickets(statuses, limit, after)
+    next_cursor = None
+    if search.wanted(request.args):
+        if after is not None:
+            raise ValidationError(
+                _l("Invalid query parameters."),
+                fields={"after": _l("A search pages with cursor, not after.")},
+            )
+        rows, next_cursor = search.find(search.parse(request.args), limit)
+    else:
+        statuses = tickets.parse_statuses(request.args.get("status"))
+        rows = tickets.list_tickets(statuses, limit, after)
     crews = tickets.crews(rows)
-    return jsonify([serialize.ticket(t, crews[t.id]) for t in rows])
+    response = jsonify([serialize.ticket(t, crews[t.id]) for t in rows])
+    if next_cursor is not None:
+        args = request.args.to_dict() | {"cursor": str(next_cursor)}
+        response.headers["X-Next-Cursor"] = str(next_cursor)
+        response.headers["Link"] = f'<{url_for(".list_tickets", **args)}>; rel="next"'
+    return response
 
 
 @bp.get("/tickets/<int:ticket_id>")
