@@ -47,6 +47,11 @@ class Defaults:
     CALLCENTER_SUMMARY_MAX = 2000
     CALLCENTER_ADDRESS_MAX = 300
 
+    # Hand-offs to other agencies and call-backs (services/handoffs.py, callbacks.py).
+    CALLCENTER_HANDOFF_ACK_S = 120  # a hand-off not acknowledged within this is escalated
+    CALLCENTER_CALLBACK_DUE_S = 300  # a silent or dropped call is called back within this
+    CALLCENTER_CALLBACK_MAX_NO_ANSWER = 3  # tries without an answer before the task closes
+
     # Sign-in.
     CALLCENTER_TOKEN_TTL_S = 12 * 3600
     CALLCENTER_SESSION_IDLE_MIN = 60

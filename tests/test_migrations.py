@@ -28,6 +28,10 @@ EXPECTED = {
     "wa_statuses",
     "wa_cursors",
     "emergencies",
+    "agencies",
+    "handoffs",
+    "callbacks",
+    "callback_attempts",
 }
 
 

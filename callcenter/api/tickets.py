@@ -12,6 +12,7 @@ from ..services import (
     catalog,
     emergency,
     events,
+    handoffs,
     incidents,
     intake,
     manual,
@@ -21,7 +22,7 @@ from ..services import (
 )
 from ..services.errors import ValidationError
 from ..services.whatsapp import threads as wa_threads
-from . import bp, json_body, page_args, serialize, serialize_wa
+from . import bp, json_body, page_args, serialize, serialize_followups, serialize_wa
 
 STAFF = ("dispatcher", "supervisor", "admin")
 
@@ -88,6 +89,7 @@ def get_ticket(ticket_id: int):
     users = accounts.users_by_id(e.actor_id for e in rows)
     body["timeline"] = serialize.timeline(rows, users)
     body["whatsapp"] = serialize_wa.ticket_story(wa_threads.ticket_story(ticket.id))
+    body["handoffs"] = [serialize_followups.handoff(h) for h in handoffs.of_ticket(ticket.id)]
     return jsonify(body)
 
 

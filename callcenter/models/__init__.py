@@ -1,6 +1,8 @@
 """The models, one module per aggregate."""
 
+from .agencies import Agency, Handoff
 from .assignment import Assignment
+from .callbacks import Callback, CallbackAttempt
 from .emergency import Emergency
 from .event import Event
 from .ticket import IdempotencyKey, Ticket, TicketCounter
@@ -9,10 +11,14 @@ from .user import ApiToken, SignInThrottle, User
 from .whatsapp import WaCursor, WaMessage, WaStatus, WaThread
 
 __all__ = [
+    "Agency",
     "ApiToken",
     "Assignment",
+    "Callback",
+    "CallbackAttempt",
     "Emergency",
     "Event",
+    "Handoff",
     "IdempotencyKey",
     "Sector",
     "SignInThrottle",

@@ -13,6 +13,7 @@ from .base import UTCDateTime, utcnow
 TICKET_STATUSES = (
     "new",
     "queued",
+    "handed_off",
     "dispatched",
     "acknowledged",
     "en_route",
@@ -20,7 +21,16 @@ TICKET_STATUSES = (
     "closed",
     "cancelled",
 )
-OPEN_STATUSES = ("new", "queued", "dispatched", "acknowledged", "en_route", "on_scene")
+# ``handed_off``: a hand-off-only ticket, waiting for the agency's acknowledgement.
+OPEN_STATUSES = (
+    "new",
+    "queued",
+    "handed_off",
+    "dispatched",
+    "acknowledged",
+    "en_route",
+    "on_scene",
+)
 # Waiting for its first unit.
 ROUTABLE_STATUSES = ("new", "queued")
 CHANNELS = ("phone", "whatsapp", "panic_button", "walk_in", "radio", "on_view")
