@@ -10,6 +10,7 @@ import { distanceText, duration, wib } from "../common/format.js";
 import { noteEvent } from "./backup.js";
 import { changeLines, describe, tone } from "./events.js";
 import { locationText } from "./board.js";
+import { HandoffPanel } from "./handoffs.js";
 import { isOverTarget } from "./map.js";
 import { backupLine, emergencyLine } from "./notices.js";
 import { fetchTicket } from "./store.js";
@@ -54,6 +55,11 @@ export class Detail {
       message: (text, kind) => this._message(text, kind),
       refresh: () => this._refresh(),
     });
+    this.handoffs = new HandoffPanel({
+      message: (text, kind) => this._message(text, kind),
+      refresh: () => this._refresh(),
+    });
+    setInterval(() => this.isOpen && this.handoffs.tick(), 1000);
   }
 
   get isOpen() {
@@ -65,6 +71,7 @@ export class Detail {
       this.id = id;
       this.ticket = null;
       this.crew.reset();
+      this.handoffs.reset();
       this._build();
     }
     this.root.hidden = false;
@@ -99,7 +106,8 @@ export class Detail {
   storeChanged(id, ticket) {
     if (!this.isOpen || id !== this.id || !ticket) return;
     if (!ticket.timeline && this.ticket) {
-      ticket = { ...ticket, timeline: this.ticket.timeline, assignments: this.ticket.assignments };
+      ticket = { ...ticket, timeline: this.ticket.timeline, assignments: this.ticket.assignments,
+        handoffs: this.ticket.handoffs };
     }
     this.update(ticket);
   }
@@ -139,7 +147,7 @@ export class Detail {
         h("button", { type: "button", class: "close", title: t("detail.close_hint"),
           "data-testid": "detail-close", onclick: () => this.close() }, "✕ ", h("kbd", {}, "Esc"))),
       h("div", { class: "d-body" },
-        this.msg, this.flags, this.info, this.assignBox, actions,
+        this.msg, this.flags, this.info, this.assignBox, this.handoffs.root, actions,
         h("section", { class: "d-timeline" }, h("h3", {}, t("detail.timeline")), this.timeline)));
     this.root.onkeydown = (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
@@ -267,6 +275,7 @@ export class Detail {
     replaceChildren(this.info, rows.map(([label, ...value]) => [h("dt", {}, label), h("dd", {}, value)]));
 
     this.crew.update(ticket);
+    this.handoffs.update(ticket);
     this._renderTimeline(ticket.timeline || []);
 
     const canAct = page.canAct && open;
