@@ -182,3 +182,18 @@ def test_unknown_task_status_and_roles(client, headers, factory):
     assert client.get("/api/v1/callbacks", headers=unit_headers).status_code == 403
     supervisor = factory.headers("supervisor")
     assert client.get("/api/v1/callbacks", headers=supervisor).status_code == 200
+
+
+def test_tries_recorded_at_once_never_pass_the_limit(app, client, headers, factory):
+    from tests.api.test_tickets_intake import _concurrently
+
+    log(client, headers)
+    [task] = tasks(client, headers)
+
+    def no_answer(_):
+        with app.test_client() as c:
+            return attempt(c, headers, task["id"], outcome="no_answer").status_code
+
+    assert sorted(_concurrently(6, no_answer)) == [201] * 3 + [409] * 3
+    assert factory.count(CallbackAttempt) == 3
+    assert len(factory.events("callback.closed")) == 1

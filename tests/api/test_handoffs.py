@@ -175,3 +175,37 @@ def test_categories_say_which_agency_and_whether_only_it(client, headers):
     assert cats["fire"]["handoff_agency"] == "damkar" and not cats["fire"]["handoff_only"]
     assert cats["fire_no_crime"]["handoff_only"] and cats["fire_no_crime"]["dispatch"]
     assert cats["dropped"]["dispatch"] is False
+
+
+def test_acknowledging_at_once_from_two_desks_records_one(app, client, headers, factory):
+    from tests.api.test_tickets_intake import _concurrently
+
+    ticket = log(client, headers, category="fire_no_crime")
+    [handoff] = client.get(f"/api/v1/tickets/{ticket['id']}", headers=headers).get_json()[
+        "handoffs"
+    ]
+
+    def acknowledge(i):
+        with app.test_client() as c:
+            return c.post(
+                f"/api/v1/handoffs/{handoff['id']}/acknowledge",
+                json={"by": f"Petugas {i}"},
+                headers=headers,
+            ).status_code
+
+    assert sorted(_concurrently(6, acknowledge)) == [200] + [409] * 5
+    assert len(factory.events("handoff.acknowledged")) == 1
+    assert len(factory.events("ticket.closed")) == 1
+
+
+def test_the_same_hand_off_sent_at_once_is_made_once(app, client, headers, factory):
+    from tests.api.test_tickets_intake import _concurrently
+
+    ticket = log(client, headers)
+
+    def send(_):
+        with app.test_client() as c:
+            return hand_off(c, headers, ticket["id"], agency="basarnas").status_code
+
+    assert sorted(_concurrently(6, send)) == [201] + [409] * 5
+    assert factory.count(Handoff) == 1
