@@ -180,7 +180,7 @@ def load(app, n: int) -> dict:
                     || ' No. ' || (1 + g % 200) || ', ' || initcap(p.place),
                 0, 0, t.at, t.at, CASE WHEN g < 40 THEN NULL ELSE t.at + interval '40 minutes' END,
                 CASE WHEN g < 40 THEN NULL ELSE 'handled' END
-            FROM generate_series(0, {n - 1}) AS g
+            FROM generate_series(0::bigint, {n - 1}) AS g
             CROSS JOIN LATERAL (
                 SELECT now() - (g * (365.0 * 86400 / {n})) * interval '1 second' AS at
             ) AS t
