@@ -50,6 +50,11 @@ class Defaults:
     # A unit reads a ticket it cleared for this long afterwards (to finish its report).
     CALLCENTER_UNIT_TICKET_GRACE_S = 3600
 
+    # Hand-offs to other agencies and call-backs (services/handoffs.py, callbacks.py).
+    CALLCENTER_HANDOFF_ACK_S = 120  # a hand-off not acknowledged within this is escalated
+    CALLCENTER_CALLBACK_DUE_S = 300  # a silent or dropped call is called back within this
+    CALLCENTER_CALLBACK_MAX_NO_ANSWER = 3  # tries without an answer before the task closes
+
     # Sign-in.
     CALLCENTER_TOKEN_TTL_S = 12 * 3600
     CALLCENTER_SESSION_IDLE_MIN = 60

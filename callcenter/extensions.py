@@ -115,6 +115,12 @@ def celery_init_app(app: Flask) -> Celery:
                 # A sweep that waited longer than its interval is replaced by the next one.
                 "options": {"expires": float(cfg["CALLCENTER_SWEEP_INTERVAL_S"]) * 2},
             },
+            # Hand-offs past their acknowledgement time, call-backs past their due time.
+            "followups-sweep": {
+                "task": "callcenter.tasks.followups_sweep",
+                "schedule": float(cfg["CALLCENTER_SWEEP_INTERVAL_S"]),
+                "options": {"expires": float(cfg["CALLCENTER_SWEEP_INTERVAL_S"]) * 2},
+            },
             # WhatsApp: automatic updates to reporters, sends and media fetches due for
             # another attempt, idle threads. Like the sweep, a late one is replaced.
             "wa-sweep": {

@@ -10,7 +10,7 @@ from celery.signals import worker_process_init, worker_ready
 from sqlalchemy.exc import OperationalError
 
 from .extensions import db
-from .services import locator, repair, routing
+from .services import callbacks, handoffs, locator, repair, routing
 from .services.whatsapp import media, outbox, reactions
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,21 @@ def sweep() -> dict:
         report = repair.sweep()
         if any(report.values()):
             log.info("sweep: %s", report)
+        return report
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="callcenter.tasks.followups_sweep", **_RETRY)
+def followups_sweep() -> dict:
+    """Hand-offs not acknowledged in time are escalated; late call-backs are marked."""
+    try:
+        report = {
+            "handoffs_escalated": handoffs.escalate_overdue(),
+            "callbacks_overdue": callbacks.mark_overdue(),
+        }
+        if any(report.values()):
+            log.info("follow-ups sweep: %s", report)
         return report
     finally:
         db.session.remove()

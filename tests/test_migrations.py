@@ -31,6 +31,10 @@ EXPECTED = {
     "calls",
     "ticket_notes",
     "event_recipients",
+    "agencies",
+    "handoffs",
+    "callbacks",
+    "callback_attempts",
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -13,17 +13,27 @@ from ..services import (
     catalog,
     emergency,
     events,
+    handoffs,
     incidents,
     intake,
     manual,
     notes,
     phones,
+    search,
     tickets,
     units,
 )
 from ..services.errors import ValidationError
 from ..services.whatsapp import threads as wa_threads
-from . import bp, json_body, page_args, serialize, serialize_calls, serialize_wa
+from . import (
+    bp,
+    json_body,
+    page_args,
+    serialize,
+    serialize_calls,
+    serialize_followups,
+    serialize_wa,
+)
 
 STAFF = ("dispatcher", "supervisor", "admin")
 
@@ -116,11 +126,28 @@ def add_note(ticket_id: int):
 @bp.get("/tickets")
 @roles_required(*STAFF)
 def list_tickets():
+    """Without search parameters: tickets in id order after ``after``. With any of ``q, from,
+    to, category, sector, unit, cursor``: a search, newest first, paged by ``cursor`` (the
+    next one is in the ``X-Next-Cursor`` header and a ``Link: rel="next"``)."""
     limit, after = page_args()
-    statuses = tickets.parse_statuses(request.args.get("status"))
-    rows = tickets.list_tickets(statuses, limit, after)
+    next_cursor = None
+    if search.wanted(request.args):
+        if after is not None:
+            raise ValidationError(
+                _l("Invalid query parameters."),
+                fields={"after": _l("A search pages with cursor, not after.")},
+            )
+        rows, next_cursor = search.find(search.parse(request.args), limit)
+    else:
+        statuses = tickets.parse_statuses(request.args.get("status"))
+        rows = tickets.list_tickets(statuses, limit, after)
     crews = tickets.crews(rows)
-    return jsonify([serialize.ticket(t, crews[t.id]) for t in rows])
+    response = jsonify([serialize.ticket(t, crews[t.id]) for t in rows])
+    if next_cursor is not None:
+        args = request.args.to_dict() | {"cursor": str(next_cursor)}
+        response.headers["X-Next-Cursor"] = str(next_cursor)
+        response.headers["Link"] = f'<{url_for(".list_tickets", **args)}>; rel="next"'
+    return response
 
 
 @bp.get("/tickets/<int:ticket_id>")
@@ -135,6 +162,7 @@ def get_ticket(ticket_id: int):
     body["calls"] = serialize_calls.calls(calls.calls_of(ticket.id))
     body["notes"] = [serialize_calls.note(n) for n in notes.notes_of(ticket.id)]
     body["whatsapp"] = serialize_wa.ticket_story(wa_threads.ticket_story(ticket.id))
+    body["handoffs"] = [serialize_followups.handoff(h) for h in handoffs.of_ticket(ticket.id)]
     return jsonify(body)
 
 

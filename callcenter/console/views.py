@@ -53,6 +53,7 @@ def index():
             "positionMaxAgeS": cfg["CALLCENTER_POSITION_MAX_AGE_S"],
             "onSceneTargetS": cfg["CALLCENTER_ONSCENE_TARGET_S"],
             "maxUnits": MAX_UNITS,
+            "callbackMaxNoAnswer": cfg["CALLCENTER_CALLBACK_MAX_NO_ANSWER"],
             "tileUrl": cfg["CALLCENTER_TILE_URL"],
             "tileAttribution": cfg["CALLCENTER_TILE_ATTRIBUTION"],
         },

@@ -1,6 +1,8 @@
 """The models, one module per aggregate."""
 
+from .agencies import Agency, Handoff
 from .assignment import Assignment
+from .callbacks import Callback, CallbackAttempt
 from .calls import Call
 from .emergency import Emergency
 from .event import Event, EventRecipient
@@ -11,12 +13,16 @@ from .user import ApiToken, SignInThrottle, User
 from .whatsapp import WaCursor, WaMessage, WaStatus, WaThread
 
 __all__ = [
+    "Agency",
     "ApiToken",
     "Assignment",
     "Call",
+    "Callback",
+    "CallbackAttempt",
     "Emergency",
     "Event",
     "EventRecipient",
+    "Handoff",
     "IdempotencyKey",
     "Sector",
     "SignInThrottle",

@@ -13,6 +13,7 @@ from .base import UTCDateTime, utcnow
 TICKET_STATUSES = (
     "new",
     "queued",
+    "handed_off",
     "dispatched",
     "acknowledged",
     "en_route",
@@ -20,12 +21,27 @@ TICKET_STATUSES = (
     "closed",
     "cancelled",
 )
-OPEN_STATUSES = ("new", "queued", "dispatched", "acknowledged", "en_route", "on_scene")
+# ``handed_off``: a hand-off-only ticket, waiting for the agency's acknowledgement.
+OPEN_STATUSES = (
+    "new",
+    "queued",
+    "handed_off",
+    "dispatched",
+    "acknowledged",
+    "en_route",
+    "on_scene",
+)
 # Waiting for its first unit.
 ROUTABLE_STATUSES = ("new", "queued")
 CHANNELS = ("phone", "whatsapp", "panic_button", "walk_in", "radio", "on_view")
 MAX_UNITS = 10
 _WAITING_SQL = text("waiting_since IS NOT NULL")
+# What search matches words against (services/search.py), indexed on PostgreSQL only;
+# written as PostgreSQL reflects it, so that the schema comparison sees no change.
+SEARCH_TSV = (
+    "to_tsvector('simple'::regconfig, (COALESCE(summary, ''::text) || ' '::text)"
+    " || COALESCE(address, ''::character varying)::text)"
+)
 
 
 class Ticket(db.Model):
@@ -89,6 +105,9 @@ class Ticket(db.Model):
         Index("ix_tickets_status_priority_created", "status", "priority", "created_at"),
         Index("ix_tickets_category_created", "category", "created_at"),
         Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_search", text(SEARCH_TSV), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     @property

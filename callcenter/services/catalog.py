@@ -4,6 +4,8 @@ Each category has a stable code, labels in Bahasa Indonesia and English, the APC
 incident type it maps to (APCO/NENA, as used by NENA EIDO), a default priority
 (1 = life at risk ... 4 = non-urgent), how many units it needs by default, and whether a unit
 is dispatched. The non-dispatch dispositions close the ticket at intake and are never routed.
+A category with an agency (``agency``, a code of the agency catalog) is handed to it at intake;
+a hand-off-only one (``handoff_only``) sends no police unit: it waits for the agency.
 The officer-in-danger category comes only from a unit's emergency button, never from intake.
 """
 
@@ -20,7 +22,9 @@ class Category:
     apco_code: str
     default_priority: int
     dispatch: bool = True
-    handoff: str | None = None  # the agency the call is also handed on to
+    handoff: str | None = None  # the agency the call is also handed on to, as people say it
+    agency: str | None = None  # its code in the agency catalog (models/agencies.py)
+    handoff_only: bool = False  # no police unit: handed to the agency, closed when it answers
     keywords: tuple[str, ...] = field(default=())
     default_units: int = 1
     intake: bool = True  # may be chosen when a call is logged (or a unit logs what it found)
@@ -40,6 +44,8 @@ class Category:
         }
         if self.handoff:
             body["handoff"] = self.handoff
+            body["handoff_agency"] = self.agency
+        body["handoff_only"] = self.handoff_only
         return body
 
 
@@ -144,7 +150,19 @@ CATEGORIES: tuple[Category, ...] = (
         "FOTHER",
         1,
         handoff="Damkar",
+        agency="damkar",
         keywords=("api", "terbakar"),
+    ),
+    Category(
+        "fire_no_crime",
+        "Kebakaran tanpa unsur pidana (Damkar saja)",
+        "Fire, no crime involved (fire service only)",
+        "FOTHER",
+        2,
+        handoff="Damkar",
+        agency="damkar",
+        handoff_only=True,
+        keywords=("kebakaran", "damkar"),
     ),
     Category(
         "natural_disaster",
@@ -153,6 +171,7 @@ CATEGORIES: tuple[Category, ...] = (
         "RESCUE",
         1,
         handoff="BPBD",
+        agency="bpbd",
         keywords=("banjir", "longsor", "gempa"),
     ),
     Category(
@@ -162,6 +181,7 @@ CATEGORIES: tuple[Category, ...] = (
         "SICK",
         1,
         handoff="PSC 119",
+        agency="psc119",
         keywords=("sakit", "pingsan", "ambulans"),
     ),
     Category(
@@ -220,6 +240,17 @@ CATEGORIES: tuple[Category, ...] = (
         keywords=("macet", "pohon tumbang"),
     ),
     Category("noise", "Kebisingan", "Noise complaint", "NOISE", 4, keywords=("bising",)),
+    Category(
+        "power_line",
+        "Kabel listrik putus / gangguan PLN",
+        "Fallen power line (PLN)",
+        "WIRES",
+        3,
+        handoff="PLN",
+        agency="pln",
+        handoff_only=True,
+        keywords=("listrik", "kabel", "pln"),
+    ),
     Category("fraud", "Penipuan", "Fraud", "FRAUD", 4, keywords=("tipu",)),
     Category(
         "assistance",
@@ -278,7 +309,19 @@ CATEGORIES: tuple[Category, ...] = (
         dispatch=False,
         keywords=("salah sambung",),
     ),
+    # The line dropped before anything was said: called back like a silent call.
+    Category(
+        "dropped",
+        "Panggilan terputus",
+        "Dropped call",
+        "911H",
+        4,
+        dispatch=False,
+        keywords=("terputus", "putus"),
+    ),
 )
+# Dispositions that leave a call-back task (services/callbacks.py).
+CALLBACK_DISPOSITIONS = ("silent_call", "dropped")
 
 # How a job ended, for "cleared" and for closing a ticket.
 RESOLUTIONS: dict[str, dict[str, str]] = {

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Call, IdempotencyKey, Ticket, TicketCounter, User
 from ..models.ticket import CHANNELS, MAX_UNITS, OPEN_STATUSES
-from . import catalog, clock, events, geo, phones, queue, sql, state
+from . import callbacks, catalog, clock, events, geo, handoffs, phones, queue, sql, state
 from .errors import ValidationError
 from .validation import Errors, coordinates, integer, optional_text, require_object, unknown_fields
 
@@ -25,6 +25,7 @@ TICKET_FIELDS = {
     "summary",
     "location",
     "units_needed",
+    "callback_id",  # a genuine call-back, logged as this ticket (services/callbacks.py)
 }
 CALLER_FIELDS = {"name", "phone"}
 LOCATION_FIELDS = {"lat", "lon", "address"}
@@ -96,6 +97,7 @@ def validate(data) -> dict:
             _l("The call was not logged. Check the marked fields."), fields=errors
         )
     return {
+        "callback_id": data.get("callback_id"),
         "channel": channel,
         "category": category,
         "priority": priority,
@@ -205,6 +207,7 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
 
     clean = validate(data)
     category: catalog.Category = clean.pop("category")
+    callback_id = clean.pop("callback_id")
     now = clock.now()
     history = caller_history(clean["caller_phone"])
     ticket = Ticket(
@@ -217,9 +220,11 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
         caller_pranks_30d=history["pranks"],
         **clean,
     )
+    routed = category.dispatch and not category.handoff_only
     if category.dispatch:
         ticket.duplicate_of = find_duplicate(category.code, ticket.lat, ticket.lon, now)
-        ticket.waiting_since = now
+        if routed:
+            ticket.waiting_since = now
     else:
         ticket.resolution = category.code
     db.session.add(ticket)
@@ -257,15 +262,19 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
             "duplicate_of": ticket.duplicate_of_id,
         },
     )
-    if category.dispatch:
+    if callback_id is not None:
+        callbacks.link_genuine(callback_id, ticket, actor=actor)
+    handoffs.at_intake(ticket, category, actor=actor)
+    if routed:
         queue.route_ticket_after_commit(ticket.id)
-    else:
+    elif not category.dispatch:
         state.finish_ticket(
             ticket,
             "closed",
             actor=actor,
             data={"resolution": ticket.resolution, "disposition": True},
         )
+        callbacks.at_intake(ticket, category, actor=actor)
     db.session.commit()
     return ticket, True
 

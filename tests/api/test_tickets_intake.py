@@ -337,6 +337,7 @@ def test_categories_catalog(client, headers):
         "silent_call",
         "information",
         "wrong_number",
+        "dropped",
     }
     assert codes["domestic_violence"]["label"]["id"].endswith("(KDRT)")
     assert codes["fire"]["handoff"] == "Damkar"

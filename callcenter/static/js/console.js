@@ -6,9 +6,11 @@ import { LiveStream } from "./common/stream.js";
 import { Alarms } from "./console/alarm.js";
 import { noteEvent } from "./console/backup.js";
 import { Board } from "./console/board.js";
+import { CallbackList } from "./console/callbacks.js";
 import { Detail } from "./console/detail.js";
 import { Intake } from "./console/intake.js";
 import { ConsoleMap } from "./console/map.js";
+import { SearchBox } from "./console/search.js";
 import * as store from "./console/store.js";
 import { api, onSessionEnded, page, t } from "./console/util.js";
 
@@ -28,6 +30,11 @@ const detail = new Detail({
 });
 const intake = new Intake({ map: mapView });
 const alarms = new Alarms({ map: mapView, onOpen: (id) => openTicket(id) });
+const search = new SearchBox({ onOpen: (id) => openTicket(id) });
+const callbacks = new CallbackList({
+  onOpen: (id) => openTicket(id),
+  onGenuine: (task) => intake.startCallback(task),
+});
 let lastRow = null;
 
 function openTicket(id) {
@@ -95,6 +102,7 @@ const stream = new LiveStream("/api/v1/events/stream", {
     noteEvent(event); // before the board draws the ticket again
     alarms.onEvent(event);
     board.addActivity(event);
+    if (event.type.startsWith("callback.")) callbacks.changed();
     if (event.ticket_id) store.ticketChanged(event.ticket_id);
     if (event.unit_id) store.unitChanged(event.unit_id);
   },
@@ -121,6 +129,9 @@ document.addEventListener("keydown", (e) => {
   } else if (e.key === "F3") {
     e.preventDefault();
     board.focusFirst();
+  } else if (e.key === "F4") {
+    e.preventDefault();
+    search.focus();
   } else if (e.key === "Escape" && detail.isOpen && !e.defaultPrevented) {
     e.preventDefault();
     detail.close();
@@ -157,7 +168,7 @@ async function loadRecentActivity() {
 // --- start ------------------------------------------------------------------------------------------
 
 stream.start();
-Promise.allSettled([store.loadTickets(), store.loadUnits(), loadRecentActivity()]).then(() => {
+Promise.allSettled([store.loadTickets(), store.loadUnits(), loadRecentActivity(), callbacks.load()]).then(() => {
   document.body.classList.add("console-ready");
   openFromHash();
 });
@@ -165,4 +176,4 @@ intake.focus();
 window.addEventListener("resize", () => mapView.invalidate());
 
 // For the operations team (and the browser tests): the live parts, from the devtools console.
-window.cc110 = { stream, store, detail, intake, map: mapView, alarms };
+window.cc110 = { stream, store, detail, intake, map: mapView, alarms, search, callbacks };

@@ -10,6 +10,7 @@ import { distanceText, duration, wib } from "../common/format.js";
 import { noteEvent } from "./backup.js";
 import { changeLines, describe, tone } from "./events.js";
 import { locationText } from "./board.js";
+import { HandoffPanel } from "./handoffs.js";
 import { isOverTarget } from "./map.js";
 import { backupLine, emergencyLine } from "./notices.js";
 import { fetchTicket } from "./store.js";
@@ -64,6 +65,11 @@ export class Detail {
         return this.open(id);
       },
     });
+    this.handoffs = new HandoffPanel({
+      message: (text, kind) => this._message(text, kind),
+      refresh: () => this._refresh(),
+    });
+    setInterval(() => this.isOpen && this.handoffs.tick(), 1000);
   }
 
   get isOpen() {
@@ -76,6 +82,7 @@ export class Detail {
       this.ticket = null;
       this.crew.reset();
       this.talk.reset();
+      this.handoffs.reset();
       this._build();
     }
     this.root.hidden = false;
@@ -111,7 +118,7 @@ export class Detail {
     if (!this.isOpen || id !== this.id || !ticket) return;
     if (!ticket.timeline && this.ticket) {
       ticket = { ...ticket, timeline: this.ticket.timeline, assignments: this.ticket.assignments,
-        calls: this.ticket.calls, notes: this.ticket.notes };
+        calls: this.ticket.calls, notes: this.ticket.notes, handoffs: this.ticket.handoffs };
     }
     this.update(ticket);
   }
@@ -151,7 +158,8 @@ export class Detail {
         h("button", { type: "button", class: "close", title: t("detail.close_hint"),
           "data-testid": "detail-close", onclick: () => this.close() }, "✕ ", h("kbd", {}, "Esc"))),
       h("div", { class: "d-body" },
-        this.msg, this.flags, this.info, this.assignBox, this.talk.root, actions,
+        this.msg, this.flags, this.info, this.assignBox, this.talk.root, this.handoffs.root,
+        actions,
         h("section", { class: "d-timeline" }, h("h3", {}, t("detail.timeline")), this.timeline)));
     this.root.onkeydown = (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
@@ -280,6 +288,7 @@ export class Detail {
 
     this.crew.update(ticket);
     this.talk.update(ticket);
+    this.handoffs.update(ticket);
     this._renderTimeline(ticket.timeline || []);
 
     const canAct = page.canAct && open;

@@ -1,6 +1,7 @@
 // Audit events as people read them, for the activity feed and a ticket's timeline.
 
 import { distanceText, duration } from "../common/format.js";
+import { describeFollowup } from "./followup_events.js";
 import { units } from "./store.js";
 import { categoryLabel, etaText, page, reasonLabel, statusLabel, t, unitStatusLabel } from "./util.js";
 
@@ -105,7 +106,7 @@ export function describe(event, { number = true } = {}) {
     case "auth.locked_out":
       return t("ev.sign_in_failed", { who: d.username || "" });
     default:
-      return event.type;
+      return describeFollowup(event, no) ?? event.type;
   }
 }
 
@@ -126,7 +127,7 @@ export function changeLines(event) {
 /** The kind of an event for colouring: ok, warn, bad or plain. */
 export function tone(event) {
   if (["ticket.escalated", "assignment.expired", "assignment.declined", "emergency.raised",
-    "ticket.backup_requested"].includes(event.type)) {
+    "ticket.backup_requested", "handoff.escalated", "callback.overdue"].includes(event.type)) {
     return "bad";
   }
   if (event.type === "assignment.released") return "warn";

@@ -13,7 +13,9 @@ import {
   api, categories, categoryLabel, formatPoint, getSectors, page, parsePoint, statusLabel, t,
 } from "./util.js";
 
-const DISPOSITION_KEYS = { KeyI: "prank", KeyD: "silent_call", KeyN: "information", KeyS: "wrong_number" };
+const DISPOSITION_KEYS = {
+  KeyI: "prank", KeyD: "silent_call", KeyN: "information", KeyS: "wrong_number", KeyT: "dropped",
+};
 
 function normalise(text) {
   return (text || "").toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "").trim();
@@ -50,6 +52,10 @@ export class Intake {
     this.busy = false;
     this.landmarks = [];
     this.duplicate = new DuplicateWarning({ onAttach: (ticket) => this.attachTo(ticket) });
+    this.callbackFor = null; // a genuine call-back being logged: the new ticket is linked to it
+    this.callbackBanner = h("p", { class: "notice callback-banner", hidden: true,
+      "data-testid": "intake-callback" });
+    this.error.before(this.callbackBanner);
 
     this.index = page.categories.map((c) => ({
       category: c,
@@ -393,7 +399,28 @@ export class Intake {
       this._showErrors(t("intake.not_logged"), clientErrors);
       return;
     }
+    if (this.callbackFor) body.callback_id = this.callbackFor.id;
     await this._send(body);
+  }
+
+  /** Log a call-back that turned out genuine: the form gets its number, and the ticket
+   * logged from it is linked to the call-back task. */
+  startCallback(task) {
+    if (!this.enabled) return;
+    this.reset(true);
+    this.callbackFor = task;
+    this.phone.value = task.phone_display || task.phone || "";
+    this._phoneTyped();
+    replaceChildren(this.callbackBanner,
+      t("callback.logging", { number: task.ticket ? task.ticket.number : "", phone: this.phone.value }), " ",
+      h("button", { type: "button", class: "small", onclick: () => this._endCallback() }, t("callback.cancel")));
+    this.callbackBanner.hidden = false;
+    this.category.focus();
+  }
+
+  _endCallback() {
+    this.callbackFor = null;
+    this.callbackBanner.hidden = true;
   }
 
   /** Close the call at once as a prank, silent, information or wrong-number call. */
@@ -528,6 +555,7 @@ export class Intake {
     this.history.hidden = true;
     this.historySeq += 1;
     this.pending = null;
+    this._endCallback();
     this._clearErrors();
     this.map.setPick("intake", null);
     this.duplicate.clear();

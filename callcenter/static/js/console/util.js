@@ -85,4 +85,6 @@ export function reasonLabel(reason) {
   return text === key ? reason : text;
 }
 
-export const OPEN_STATUSES = ["new", "queued", "dispatched", "acknowledged", "en_route", "on_scene"];
+export const OPEN_STATUSES = [
+  "new", "queued", "handed_off", "dispatched", "acknowledged", "en_route", "on_scene",
+];
