@@ -28,7 +28,7 @@ class JSONProvider(DefaultJSONProvider):
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, CLI. No I/O happens here."""
-    from . import auth, cli, console, health, i18n, mdt, reports, templating, webhooks
+    from . import auth, cli, console, converters, health, i18n, mdt, reports, templating, webhooks
     from .api import bp as api_bp
     from .extensions import babel, celery_init_app, csrf, db, limiter, login_manager, migrate
     from .services import events
@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     config_module.load(app, config)
     app.json = JSONProvider(app)
+    converters.init_app(app)
 
     db.init_app(app)
     migrate.init_app(

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+
+# The API's words for an error that no view described (werkzeug's are English only).
+_API_DEFAULTS = {
+    403: _l("You may not do this."),
+    404: _l("Nothing is at this address."),
+    405: _l("This address does not take this method."),
+    413: _l("The request is too large."),
+    429: _l("Too many requests. Wait a moment."),
+}
 
 
 def wib(moment, fmt: str = "medium") -> str:
@@ -11,6 +21,14 @@ def wib(moment, fmt: str = "medium") -> str:
     if moment is None:
         return ""
     return format_datetime(moment, fmt) + " WIB"
+
+
+def _described(exc, code: int):
+    """The exception's own description, or ours when it carries werkzeug's default."""
+    description = getattr(exc, "description", "")
+    if description == getattr(type(exc), "description", None) and code in _API_DEFAULTS:
+        return _API_DEFAULTS[code]
+    return description
 
 
 def _error_page(code: int):
@@ -27,7 +45,7 @@ def _error_page(code: int):
                     413: "payload_too_large",
                     429: "rate_limited",
                 }.get(code, "error"),
-                getattr(exc, "description", ""),
+                _described(exc, code),
             )
         return render_template("errors/error.html", code=code), code
 

@@ -39,6 +39,20 @@ def error_response(status: int, code: str, message, fields: dict | None = None):
     return response
 
 
+@bp.before_request
+def _refuse_nul_in_query():
+    """No query parameter means a NUL character, and PostgreSQL cannot compare one."""
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            return error_response(
+                422,
+                "validation_failed",
+                _l("Invalid query parameters."),
+                {name.replace("\x00", ""): _l("Must not contain the NUL character.")},
+            )
+    return None
+
+
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
     db.session.rollback()
@@ -71,23 +85,34 @@ def json_body() -> dict:
         raise ServiceError(
             _l("Send a JSON body (Content-Type: application/json)."), code="invalid_json"
         )
-    data = request.get_json(silent=True)
+    from ..services.validation import find_nul
+
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # thousands of nested brackets: not a body anyone means
+        raise ServiceError(_l("The body is not valid JSON."), code="invalid_json") from None
     if data is None:
         raise ServiceError(_l("The body is not valid JSON."), code="invalid_json")
     if not isinstance(data, dict):
         raise ValidationError(_l("The request body must be a JSON object."))
+    where = find_nul(data)
+    if where:
+        raise ValidationError(
+            _l("The request was not accepted."),
+            fields={where: _l("Must not contain the NUL character.")},
+        )
     return data
 
 
 def page_args() -> tuple[int, int | None]:
     """``limit`` (1..500, default 100) and ``after`` (an id cursor) from the query string."""
-    from ..services.validation import Errors
+    from ..services.validation import Errors, whole_number
 
     errors = Errors()
     limit, after = 100, None
     raw = request.args.get("limit")
     if raw is not None:
-        if not raw.isdigit() or not 1 <= int(raw) <= 500:
+        if not whole_number(raw) or not 1 <= int(raw) <= 500:
             errors.add(
                 "limit", _l("Must be a whole number from %(low)s to %(high)s.", low=1, high=500)
             )
@@ -95,7 +120,7 @@ def page_args() -> tuple[int, int | None]:
             limit = int(raw)
     raw = request.args.get("after")
     if raw is not None:
-        if not raw.isdigit():
+        if not whole_number(raw):
             errors.add("after", _l("Must be a whole number."))
         else:
             after = int(raw)

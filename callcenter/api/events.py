@@ -14,6 +14,7 @@ from ..auth.decorators import roles_required
 from ..extensions import db
 from ..services import events
 from ..services.errors import ValidationError
+from ..services.validation import whole_number
 from ..streams import broadcaster, feed, grip, registry
 from . import bp, page_args, serialize
 
@@ -42,7 +43,7 @@ def _resume_point() -> int:
     )
     if raw is None or raw == "":
         return feed.last_id()
-    if not raw.isdigit():
+    if not whole_number(raw):
         raise ValidationError(
             _l("Invalid query parameters."), fields={"Last-Event-ID": _l("Must be a whole number.")}
         )

@@ -76,6 +76,8 @@ def positions():
     if since:
         try:
             moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
+            if moment.tzinfo is None:  # a time without its offset names no moment
+                raise ValueError(since)
         except ValueError:
             raise ValidationError(
                 _l("Invalid query parameters."),

@@ -65,6 +65,8 @@ def _csrf_guard():
     session, are exempt; the token endpoint checks a password instead."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
+    if request.url_rule is None:
+        return  # no route matched: the answer is a 404 or 405 and nothing runs
     if request.blueprint == "webhooks":
         return  # signed by the sender (HMAC of the body), never sent with a session
     if request.blueprint == "api" and (bearer_token() is not None or "_user_id" not in session):

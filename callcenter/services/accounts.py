@@ -19,6 +19,7 @@ from ..models import ApiToken, SignInThrottle, Unit, User
 from ..models.user import ROLES
 from . import clock, events, sql
 from .errors import Forbidden, Locked, NotFound, Unauthorized, ValidationError
+from .validation import is_id
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -197,7 +198,7 @@ def create_user(data: dict, *, actor: User | None = None) -> User:
     unit = None
     unit_ref = data.get("unit_id", data.get("unit"))
     if unit_ref not in (None, ""):
-        if isinstance(unit_ref, int) and not isinstance(unit_ref, bool):
+        if is_id(unit_ref):
             unit = db.session.get(Unit, unit_ref)
         elif isinstance(unit_ref, str):
             unit = db.session.scalars(

@@ -10,6 +10,7 @@ from ..models.assignment import ACTIVE_STATUSES
 from ..models.ticket import OPEN_STATUSES
 from . import clock, geo, queue, routing, slots, state
 from .errors import Conflict, NotFound, ValidationError
+from .validation import is_id
 
 
 def suggest_units(ticket_id: int, limit: int = 8) -> list[dict]:
@@ -142,7 +143,7 @@ def assign(ticket_id: int, unit_id, *, actor, confirm: bool = False) -> Assignme
     is routed again. A unit on a job of the same or higher priority, off duty, unavailable,
     already on the ticket, or the officer in danger on their own emergency is refused.
     """
-    if isinstance(unit_id, bool) or not isinstance(unit_id, int):
+    if not is_id(unit_id):
         raise ValidationError(_l("Choose a unit."), fields={"unit_id": _l("Choose a unit.")})
     target = db.session.get(Unit, unit_id)
     if target is None:

@@ -15,9 +15,12 @@ def parse_day(raw: str | None) -> date:
     """``YYYY-MM-DD`` (a WIB day), today in WIB when missing or malformed."""
     if raw:
         try:
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
         except ValueError:
-            pass
+            day = None
+        # The report reads up to the next midnight: the last day a calendar has names none.
+        if day is not None and date(2000, 1, 1) <= day < date(9999, 12, 31):
+            return day
     return clock.to_wib(clock.now()).date()
 
 

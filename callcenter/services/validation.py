@@ -48,6 +48,42 @@ def optional_text(value, name: str, errors: Errors, max_len: int) -> str | None:
     return value or None
 
 
+# The largest id any table hands out (a 64-bit signed key); a larger one names nothing.
+MAX_ID = 2**63 - 1
+
+
+def is_id(value) -> bool:
+    """A JSON value usable as a row id: a whole number in 1..MAX_ID (not a boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
+def whole_number(raw: str | None, *, max_digits: int = 18) -> bool:
+    """Text of ASCII digits only (``str.isdigit`` also takes ``²`` and other scripts'
+    digits, which ``int`` refuses), short enough for a 64-bit column."""
+    return bool(raw) and raw.isascii() and raw.isdigit() and len(raw) <= max_digits
+
+
+def find_nul(value, path: str = "") -> str | None:
+    """The path of the first text holding a NUL character in a JSON value, or None.
+    PostgreSQL cannot store NUL in text, and no caller means one."""
+    if isinstance(value, str):
+        return path or "body" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return inner
+            found = find_nul(item, inner)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = find_nul(item, f"{path}[{i}]" if path else f"[{i}]")
+            if found:
+                return found
+    return None
+
+
 def integer(value, name: str, errors: Errors, low: int, high: int) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         errors.add(name, _l("Must be a whole number from %(low)s to %(high)s.", low=low, high=high))

@@ -57,6 +57,7 @@ from ..extensions import db
 from ..models import ApiToken, User
 from ..services import clock
 from ..services.errors import Refused
+from ..services.validation import whole_number
 from . import feed, registry, relay
 
 
@@ -184,7 +185,7 @@ def held(since: int, grip_last: list[str]) -> Response:
     user = next((c[11:] for c in last if c.startswith("close-user-")), None)
     stream = next((c[13:] for c in last if c.startswith("close-stream-")), None)
     cred = next((c[6:] for c in last if c.startswith(("close-token-", "close-session-"))), None)
-    if None in (scope_channel, user, stream, cred) or not user.isdigit():
+    if None in (scope_channel, user, stream, cred) or not whole_number(user):
         return _end()
     link = Link(
         user=int(user),
@@ -206,7 +207,7 @@ def _parse_grip_last(headers: list[str]) -> dict[str, str]:
         channel, _, params = header.partition(";")
         if "last-id=" in params:
             value = params.split("last-id=", 1)[1].split(";", 1)[0].strip()
-            if value.isdigit():
+            if whole_number(value):
                 out[channel.strip()] = value
     return out
 

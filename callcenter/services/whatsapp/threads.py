@@ -19,7 +19,7 @@ from ...models import IdempotencyKey, Ticket, User, WaMessage, WaThread
 from ...models.ticket import OPEN_STATUSES
 from .. import catalog, clock, events, incidents, intake, sql
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
-from ..validation import Errors, optional_text, unknown_fields
+from ..validation import Errors, is_id, optional_text, unknown_fields
 
 WINDOW = timedelta(hours=24)  # WhatsApp's customer-service window
 
@@ -324,7 +324,7 @@ def link_ticket(thread_id: int, data: dict, *, actor: User) -> tuple[WaThread, T
         errors = Errors()
         unknown_fields(data, {"ticket_id"}, errors)
         ticket_id = data["ticket_id"]
-        if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
+        if not is_id(ticket_id):
             errors.add("ticket_id", _l("Must be a whole number."))
         if errors:
             raise ValidationError(_l("The conversation was not attached."), fields=errors)
@@ -436,7 +436,7 @@ def apply_location(thread_id: int, data: dict, *, actor: User) -> Ticket:
     errors = Errors()
     unknown_fields(data, {"message_id"}, errors)
     message_id = data.get("message_id")
-    if isinstance(message_id, bool) or not isinstance(message_id, int):
+    if not is_id(message_id):
         errors.add("message_id", _l("Must be a whole number."))
     if errors:
         raise ValidationError(_l("The ticket's location was not changed."), fields=errors)

@@ -1,0 +1,96 @@
+"""Odd input gets a 4xx with the API's error shape, never a 500, and changes nothing."""
+
+import pytest
+
+from tests.auth.test_pages import page_sign_in
+from tests.helpers import KEPANJEN, offset, ticket_payload
+
+
+def error(response) -> dict:
+    return response.get_json()["error"]
+
+
+def test_thousands_of_nested_brackets_are_not_json(client, factory):
+    response = client.post(
+        "/api/v1/auth/tokens", data="[" * 30_000, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert error(response)["code"] == "invalid_json"
+    assert factory.events() == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/tickets/12345678901234567890123",
+        "/api/v1/units/12345678901234567890123",
+        "/api/v1/assignments/12345678901234567890123/accept",
+    ],
+)
+def test_an_id_too_long_for_any_key_names_nothing(client, factory, path):
+    headers = factory.headers("dispatcher")
+    response = (client.post if path.endswith("accept") else client.get)(path, headers=headers)
+    assert response.status_code == 404
+    assert error(response)["code"] == "not_found"
+
+
+def test_an_id_too_large_in_a_body_is_refused(client, factory):
+    headers = factory.headers("dispatcher")
+    factory.unit(callsign="KPJ-1", point=offset(KEPANJEN, 200, 0))
+    ticket = client.post("/api/v1/tickets", json=ticket_payload(), headers=headers).get_json()
+    before = len(factory.events())
+    response = client.post(
+        f"/api/v1/tickets/{ticket['id']}/assign", json={"unit_id": 10**30}, headers=headers
+    )
+    assert response.status_code == 422
+    assert "unit_id" in error(response)["fields"]
+    assert len(factory.events()) == before
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "1" * 30])
+def test_a_cursor_of_other_digits_is_refused(client, factory, value):
+    headers = factory.headers("dispatcher")
+    response = client.get(f"/api/v1/events?after={value}", headers=headers)
+    assert response.status_code == 422
+    assert "after" in error(response)["fields"]
+    stream = client.get("/api/v1/events/stream", headers={**headers, "Last-Event-ID": value})
+    assert stream.status_code == 422
+    assert "Last-Event-ID" in error(stream)["fields"]
+
+
+def test_a_time_without_its_offset_is_refused(client, factory):
+    response = client.get(
+        "/api/v1/units/positions?since=2026-11-28T10:00:00", headers=factory.headers("dispatcher")
+    )
+    assert response.status_code == 422
+    assert "since" in error(response)["fields"]
+    with_offset = client.get(
+        "/api/v1/units/positions?since=2026-11-28T10:00:00%2B07:00",
+        headers=factory.headers("dispatcher"),
+    )
+    assert with_offset.status_code == 200
+
+
+def test_the_last_day_of_the_calendar_is_not_a_report_day(client, factory):
+    factory.user("supervisor", username="kaspkt")
+    page_sign_in(client, "kaspkt")
+    assert client.get("/reports/?day=9999-12-31").status_code == 200
+
+
+def test_a_nul_character_in_text_is_refused_and_nothing_is_stored(client, factory):
+    headers = factory.headers("dispatcher")
+    response = client.post(
+        "/api/v1/tickets", json=ticket_payload(summary="Ada\x00orang"), headers=headers
+    )
+    assert response.status_code == 422
+    assert error(response)["fields"] == {"summary": error(response)["fields"]["summary"]}
+    nested = client.post(
+        "/api/v1/tickets",
+        json=ticket_payload(caller={"name": "Bu\x00di", "phone": "0811-48-2000"}),
+        headers=headers,
+    )
+    assert nested.status_code == 422 and "caller.name" in error(nested)["fields"]
+    query = client.get("/api/v1/events?after=1\x00", headers=headers)
+    assert query.status_code == 422
+    assert client.get("/api/v1/tickets", headers=headers).get_json() in ([], {"tickets": []})
+    assert [e for e in factory.events() if e.type.startswith("ticket.")] == []
