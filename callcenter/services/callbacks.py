@@ -21,7 +21,7 @@ from ..models import Callback, CallbackAttempt, Ticket, User
 from ..models.callbacks import OUTCOMES
 from . import catalog, clock, events
 from .errors import Conflict, NotFound, ValidationError
-from .validation import Errors, optional_text, unknown_fields
+from .validation import Errors, is_id, optional_text, unknown_fields
 
 NOTE_MAX = 1000
 LIST_STATUSES = ("open", "closed", "all")
@@ -152,7 +152,7 @@ def record_attempt(callback_id: int, data: dict, *, actor: User) -> Callback:
     result = None
     if outcome == "genuine":
         ref = data.get("ticket_id")
-        if isinstance(ref, int) and not isinstance(ref, bool):
+        if is_id(ref):
             result = db.session.get(Ticket, ref)
         if result is None:
             errors.add("ticket_id", _l("A genuine call is logged as a ticket: give its id."))
@@ -171,7 +171,7 @@ def record_attempt(callback_id: int, data: dict, *, actor: User) -> Callback:
 def link_genuine(callback_id, ticket: Ticket, *, actor) -> Callback:
     """Intake of a call-back that was genuine: the new ticket is linked and the task closes.
     Part of intake's transaction (a closed task refuses the whole intake, changing nothing)."""
-    if isinstance(callback_id, bool) or not isinstance(callback_id, int):
+    if not is_id(callback_id):
         raise ValidationError(
             _l("The call was not logged. Check the marked fields."),
             fields={"callback_id": _l("No such call-back.")},

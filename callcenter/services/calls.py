@@ -23,6 +23,7 @@ from .validation import (
     Errors,
     coordinates,
     integer,
+    is_id,
     optional_text,
     parse_time,
     require_object,
@@ -171,7 +172,7 @@ def attach_at_intake(
     errors = Errors()
     unknown_fields(data, intake.TICKET_FIELDS | {"attach_to", "received_at"}, errors)
     target = data.get("attach_to")
-    if isinstance(target, bool) or not isinstance(target, int):
+    if not is_id(target):
         errors.add("attach_to", _l("The id of the ticket this call is about."))
     fields = _call_fields(data, errors, "summary")  # the intake form names it so
     if errors:
@@ -214,7 +215,7 @@ def attach_at_intake(
 
 
 def _lock_call(call_id) -> Call:
-    if isinstance(call_id, bool) or not isinstance(call_id, int):
+    if not is_id(call_id):
         raise ValidationError(
             _l("The call was not moved."), fields={"call_id": _l("The id of a call.")}
         )

@@ -18,7 +18,7 @@ from ..models import Agency, Handoff, Ticket, User
 from ..models.ticket import OPEN_STATUSES
 from . import catalog, clock, events, routing, state
 from .errors import Conflict, NotFound, ValidationError
-from .validation import Errors, optional_text, parse_time, unknown_fields
+from .validation import Errors, is_id, optional_text, parse_time, unknown_fields
 
 NOTE_MAX = 1000
 ESCALATION_REASON = "handoff_unacknowledged"
@@ -46,7 +46,7 @@ def _agency(ref) -> Agency | None:
         return db.session.scalars(
             db.select(Agency).where(Agency.code == ref.strip().lower(), Agency.active.is_(True))
         ).one_or_none()
-    if isinstance(ref, int) and not isinstance(ref, bool):
+    if is_id(ref):
         agency = db.session.get(Agency, ref)
         return agency if agency is not None and agency.active else None
     return None

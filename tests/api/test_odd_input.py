@@ -94,3 +94,16 @@ def test_a_nul_character_in_text_is_refused_and_nothing_is_stored(client, factor
     assert query.status_code == 422
     assert client.get("/api/v1/tickets", headers=headers).get_json() in ([], {"tickets": []})
     assert [e for e in factory.events() if e.type.startswith("ticket.")] == []
+
+
+def test_ids_too_large_in_the_story_bodies_are_refused(client, factory):
+    headers = factory.headers("dispatcher")
+    ticket = client.post("/api/v1/tickets", json=ticket_payload(), headers=headers).get_json()
+    before = len(factory.events())
+    attach = client.post("/api/v1/tickets", json=ticket_payload(attach_to=10**30), headers=headers)
+    assert attach.status_code == 422 and "attach_to" in error(attach)["fields"]
+    handoff = client.post(
+        f"/api/v1/tickets/{ticket['id']}/handoffs", json={"agency": 10**30}, headers=headers
+    )
+    assert handoff.status_code == 422
+    assert len(factory.events()) == before
