@@ -11,6 +11,7 @@ import { Intake } from "./console/intake.js";
 import { ConsoleMap } from "./console/map.js";
 import * as store from "./console/store.js";
 import { api, onSessionEnded, page, t } from "./console/util.js";
+import { WhatsAppPane } from "./console/whatsapp.js";
 
 const mapView = new ConsoleMap(document.getElementById("map"), {
   onTicket: (id) => openTicket(id),
@@ -26,7 +27,8 @@ const detail = new Detail({
     if (row && row.isConnected) row.focus();
   },
 });
-const intake = new Intake({ map: mapView });
+const intake = new Intake({ map: mapView, onThreadLinked: () => wa.load().catch(() => {}) });
+const wa = new WhatsAppPane({ map: mapView, intake });
 const alarms = new Alarms({ map: mapView, onOpen: (id) => openTicket(id) });
 let lastRow = null;
 
@@ -95,6 +97,7 @@ const stream = new LiveStream("/api/v1/events/stream", {
     noteEvent(event); // before the board draws the ticket again
     alarms.onEvent(event);
     board.addActivity(event);
+    wa.onEvent(event);
     if (event.ticket_id) store.ticketChanged(event.ticket_id);
     if (event.unit_id) store.unitChanged(event.unit_id);
   },
@@ -102,7 +105,7 @@ const stream = new LiveStream("/api/v1/events/stream", {
   onState: showState,
   // After a long gap, reload the lists too (the replay covers it; this is belt and braces).
   onOpen({ awayMs }) {
-    if (awayMs > 60_000) Promise.allSettled([store.loadTickets(), store.loadUnits()]);
+    if (awayMs > 60_000) Promise.allSettled([store.loadTickets(), store.loadUnits(), wa.load()]);
   },
 }, { lastId: page.lastEventId, retryMs: [1000, 15_000] });
 streamState.addEventListener("click", () => stream.reconnect());
@@ -120,10 +123,19 @@ document.addEventListener("keydown", (e) => {
     intake.focus();
   } else if (e.key === "F3") {
     e.preventDefault();
+    wa.show(false);
     board.focusFirst();
+  } else if (e.key === "F4") {
+    e.preventDefault();
+    wa.show(true);
   } else if (e.key === "Escape" && detail.isOpen && !e.defaultPrevented) {
     e.preventDefault();
     detail.close();
+  } else if (
+    e.altKey && !e.ctrlKey && !e.metaKey && e.target.closest && e.target.closest("#wa")
+  ) {
+    // In the WhatsApp pane, Alt+I closes the conversation as iseng (not the intake's call).
+    if (wa.chat.shortcut(e)) e.preventDefault();
   } else if (
     e.altKey && !e.ctrlKey && !e.metaKey && intake.enabled
     // Typing in the detail panel never logs a call by a stray Alt+key.
@@ -140,6 +152,7 @@ const clock = document.getElementById("clock");
 setInterval(() => {
   clock.textContent = clockText();
   if (board.tick()) schedule(true, false);
+  wa.tick();
 }, 1000);
 clock.textContent = clockText();
 
@@ -157,7 +170,7 @@ async function loadRecentActivity() {
 // --- start ------------------------------------------------------------------------------------------
 
 stream.start();
-Promise.allSettled([store.loadTickets(), store.loadUnits(), loadRecentActivity()]).then(() => {
+Promise.allSettled([store.loadTickets(), store.loadUnits(), loadRecentActivity(), wa.load()]).then(() => {
   document.body.classList.add("console-ready");
   openFromHash();
 });
@@ -165,4 +178,4 @@ intake.focus();
 window.addEventListener("resize", () => mapView.invalidate());
 
 // For the operations team (and the browser tests): the live parts, from the devtools console.
-window.cc110 = { stream, store, detail, intake, map: mapView, alarms };
+window.cc110 = { stream, store, detail, intake, map: mapView, alarms, wa };
