@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..auth.decorators import roles_required
 from ..models.ticket import CHANNELS, MAX_UNITS
 from ..services import catalog, events
-from ..services.whatsapp import outbox, texts
+from ..services.whatsapp import outbox, settings, texts
 from . import bp
 
 INTAKE_ROLES = ("dispatcher", "supervisor")
@@ -55,11 +55,7 @@ def index():
                 for code, (text, label) in texts.QUICK_REPLIES.items()
             ],
             "template": outbox.template_configured(),
-            "auto": {
-                "ack": bool(cfg["CALLCENTER_WA_AUTO_ACK"]),
-                "en_route": bool(cfg["CALLCENTER_WA_AUTO_EN_ROUTE"]),
-                "closed": bool(cfg["CALLCENTER_WA_AUTO_CLOSED"]),
-            },
+            "auto": settings.auto(),
         },
         "settings": {
             "offerTimeoutS": cfg["CALLCENTER_OFFER_TIMEOUT_S"],

@@ -6,7 +6,7 @@ from .event import Event
 from .ticket import IdempotencyKey, Ticket, TicketCounter
 from .unit import Sector, Unit, UnitPosition
 from .user import ApiToken, SignInThrottle, User
-from .whatsapp import WaCursor, WaMessage, WaStatus, WaThread
+from .whatsapp import WaCursor, WaMessage, WaSetting, WaStatus, WaThread
 
 __all__ = [
     "ApiToken",
@@ -23,6 +23,7 @@ __all__ = [
     "User",
     "WaCursor",
     "WaMessage",
+    "WaSetting",
     "WaStatus",
     "WaThread",
 ]

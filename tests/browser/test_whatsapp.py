@@ -139,7 +139,7 @@ def _fetch_media(factory, wa):
 
 
 def test_photos_inline_pins_on_the_map_and_a_failed_send_in_red(
-    new_page, live_server, factory, client, wa, app
+    new_page, live_server, factory, client, wa, app, monkeypatch
 ):
     page = open_console(new_page, live_server, factory, viewport=SCREEN)
     open_pane(page)
@@ -216,7 +216,21 @@ def test_photos_inline_pins_on_the_map_and_a_failed_send_in_red(
     expect(window_line).to_contain_text("24")
     expect(chat.get_by_test_id("wa-send")).to_be_disabled()
     expect(chat.get_by_test_id("wa-quick-received")).to_be_disabled()
+    expect(chat.get_by_test_id("wa-template")).to_be_hidden()  # no template configured
     assert len(wa.messages(direction="out")) == 1
+
+    # With an approved template configured, the screen offers it, and only it.
+    monkeypatch.setitem(app.config, "CALLCENTER_WA_TEMPLATE_NAME", "laporan_update")
+    page.evaluate("window.cc110.wa.chat.load()")
+    template = chat.get_by_test_id("wa-template")
+    expect(template).to_be_visible()
+    expect(chat.get_by_test_id("wa-send")).to_be_disabled()
+    template.check()
+    chat.get_by_test_id("wa-text").fill("Petugas sudah menangani laporan Anda")
+    chat.get_by_test_id("wa-send").click()
+    expect(chat.get_by_test_id("wa-text")).to_have_value("")
+    sent = wa.messages(direction="out")[-1]
+    assert sent.kind == "template" and sent.text == "Petugas sudah menangani laporan Anda"
     assert not page.errors
 
 
@@ -295,3 +309,30 @@ def test_a_later_pin_moves_the_ticket_point_in_one_click(
     assert (moved.lat, moved.lon) == (-8.14, 112.58)
     assert moved.address == "Stasiun Kepanjen"
     assert not page.errors
+
+
+def test_a_supervisor_switches_automatic_updates_and_dispatchers_see_it_live(
+    new_page, live_server, factory, client, wa, app
+):
+    supervisor = open_console(
+        new_page, live_server, factory, role="supervisor", username="spv", viewport=SCREEN
+    )
+    dispatcher = open_console(new_page, live_server, factory, username="ani", viewport=SCREEN)
+    for page in (supervisor, dispatcher):
+        open_pane(page)
+    switch = supervisor.get_by_test_id("wa-auto-en_route")
+    expect(switch).to_be_checked()
+    expect(dispatcher.get_by_test_id("wa-auto-en_route")).to_have_attribute("data-on", "1")
+    switch.uncheck()
+    expect(dispatcher.get_by_test_id("wa-auto-en_route")).to_have_attribute(
+        "data-on", "0", timeout=WAIT_MS
+    )
+    auto = client.get("/api/v1/wa/settings", headers=factory.headers("dispatcher")).get_json()
+    assert auto["auto"] == {"ack": True, "en_route": False, "closed": True}
+    (event,) = factory.events("wa.settings_changed")
+    assert event.data["changes"] == {"en_route": [True, False]}
+    # The switch stays as set after a reload.
+    supervisor.reload()
+    open_pane(supervisor)
+    expect(supervisor.get_by_test_id("wa-auto-en_route")).not_to_be_checked()
+    assert not supervisor.errors and not dispatcher.errors

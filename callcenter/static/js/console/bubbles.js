@@ -26,7 +26,7 @@ function media(m) {
   if (m.kind === "audio") return h("audio", { controls: true, preload: "none", src: md.url });
   if (m.kind === "video") return h("video", { class: "wa-video", controls: true, preload: "metadata", src: md.url });
   return h("a", { href: md.url, target: "_blank", rel: "noopener", "data-testid": "wa-document" },
-    "📄 ", md.filename || t("wa.document"));
+    md.filename || t("wa.document"));
 }
 
 function deliveryLine(m) {
@@ -50,7 +50,7 @@ export function bubble(m, actions = {}) {
     : null;
   let body;
   if (m.kind === "location" && m.location) {
-    body = h("p", { class: "pin-line" }, "📍 ",
+    body = h("p", { class: "pin-line" }, h("span", { class: "pin-mark", "aria-hidden": "true" }),
       m.location.place ? [h("b", {}, m.location.place), " · "] : null,
       formatPoint(m.location.lat, m.location.lon), actions.pin ? actions.pin(m) : null);
   } else if (m.kind === "unsupported") {

@@ -33,7 +33,7 @@ function describeWa(event, no) {
       return no + t("ev.wa_opened", { who });
     case "wa.message_received": {
       const what = d.kind === "text" ? d.preview || ""
-        : d.kind === "location" ? "📍 " + t("wa.pin")
+        : d.kind === "location" ? t("wa.pin")
           : d.kind === "unsupported" ? t("wa.unsupported", { type: "?" })
             : t("wa.kind_" + d.kind) + (d.preview ? " · " + d.preview : "");
       return no + t("ev.wa_received", { who, what });
@@ -62,6 +62,9 @@ function describeWa(event, no) {
       return t("ev.wa_linked", { who: d.phone || "", number: d.number || "" });
     case "wa.thread_closed":
       return no + t(d.reason === "prank" ? "ev.wa_closed_prank" : "ev.wa_closed", { who: d.phone || "" });
+    case "wa.settings_changed":
+      return t("ev.wa_settings", { changes: Object.entries(d.changes || {})
+        .map(([k, [, on]]) => t("wa.auto_" + k) + ": " + t(on ? "wa.on" : "wa.off")).join(", ") });
     case "wa.thread_flooded":
       return no + t("ev.wa_flooded", { who: d.phone || "" });
     default:

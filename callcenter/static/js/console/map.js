@@ -250,8 +250,8 @@ export class ConsoleMap {
       const latest = pin === newest;
       const marker = L.marker([pin.lat, pin.lon], {
         keyboard: false, zIndexOffset: latest ? 900 : 800, title: pin.place || t("map.wa_pin"),
-        icon: L.divIcon({ className: "wa-pin" + (latest ? " latest" : ""), html: h("span", {}, "📍"),
-          iconSize: [26, 26], iconAnchor: [13, 24] }),
+        icon: L.divIcon({ className: "wa-pin" + (latest ? " latest" : ""), html: h("span", {}),
+          iconSize: [24, 24], iconAnchor: [12, 24] }),
       }).addTo(this.chatLayer);
       marker.getElement()?.setAttribute("data-message-id", pin.id);
       marker.bindTooltip(h("span", {}, t("map.wa_pin"), pin.place ? ": " + pin.place : ""));

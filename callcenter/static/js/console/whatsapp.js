@@ -66,6 +66,10 @@ export class WhatsAppPane {
   /** A wa.* event from the stream. */
   onEvent(event) {
     if (!event.type.startsWith("wa.")) return;
+    if (event.type === "wa.settings_changed") {
+      this._loadSettings();
+      return;
+    }
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.load().catch(() => {}), 150);
     const threadId = (event.data || {}).thread_id;
@@ -109,7 +113,7 @@ export class WhatsAppPane {
     const last = x.last_message;
     const preview = !last ? ""
       : last.kind === "text" ? last.text
-        : last.kind === "location" ? "📍 " + ((last.location && last.location.place) || t("wa.pin"))
+        : last.kind === "location" ? t("wa.pin") + (last.location && last.location.place ? ": " + last.location.place : "")
           : last.kind === "unsupported" ? t("wa.unsupported", { type: last.raw_type || "?" })
             : t("wa.kind_" + last.kind) + (last.text ? " · " + last.text : "");
     const holder = x.claimed_by;
@@ -129,7 +133,7 @@ export class WhatsAppPane {
       f.prank_caller ? h("span", { class: "flag warn", "data-testid": "wa-row-prank" }, t("wa.flag_prank")) : null,
       f.flood ? h("span", { class: "flag bad" }, t("wa.flag_flood")) : null),
     h("div", { class: "l3" }, holder
-      ? h("span", { class: "holder" + (holder.id === page.user.id ? " mine" : "") }, "✋ " + holder.name + " · ")
+      ? h("span", { class: "holder" + (holder.id === page.user.id ? " mine" : "") }, holder.name + " · ")
       : null, preview || ""));
   }
 
@@ -140,14 +144,41 @@ export class WhatsAppPane {
     }
   }
 
-  /** Which automatic updates reporters get (server settings), where a supervisor looks. */
+  /**
+   * Which automatic updates reporters get. A supervisor switches each on or off here
+   * (audited); everyone else sees them. Another console's change arrives by the stream.
+   */
   _renderSettings() {
     const box = document.getElementById("wa-auto");
-    if (!box) return;
-    const auto = page.wa.auto || {};
-    replaceChildren(box, t("wa.auto_title"), " ",
-      ["ack", "en_route", "closed"].map((k) => h("span", {
-        class: "tag" + (auto[k] ? "" : " warn"), "data-testid": "wa-auto-" + k, "data-on": auto[k] ? "1" : "0",
-      }, t("wa.auto_" + k) + ": " + t(auto[k] ? "wa.on" : "wa.off"))));
+    const auto = this.auto || page.wa.auto || {};
+    const canSwitch = page.supervisor;
+    replaceChildren(box, h("span", {}, t("wa.auto_title")), " ",
+      ["ack", "en_route", "closed"].map((k) => canSwitch
+        ? h("label", { class: "toggle auto-switch" },
+          h("input", { type: "checkbox", checked: Boolean(auto[k]), "data-testid": "wa-auto-" + k,
+            onchange: (e) => this._switchAuto(k, e.target.checked) }),
+          " ", t("wa.auto_" + k))
+        : h("span", { class: "tag" + (auto[k] ? "" : " warn"), "data-testid": "wa-auto-" + k,
+          "data-on": auto[k] ? "1" : "0" }, t("wa.auto_" + k) + ": " + t(auto[k] ? "wa.on" : "wa.off"))),
+    this.autoError ? h("span", { class: "bad", role: "alert" }, " " + this.autoError) : null);
+  }
+
+  async _switchAuto(name, on) {
+    this.autoError = null;
+    try {
+      this.auto = (await api("PATCH", "/wa/settings", { [name]: on })).auto;
+    } catch (err) {
+      this.autoError = err.message;
+    }
+    this._renderSettings();
+  }
+
+  async _loadSettings() {
+    try {
+      this.auto = (await api("GET", "/wa/settings")).auto;
+      this._renderSettings();
+    } catch {
+      /* shown as they were */
+    }
   }
 }
