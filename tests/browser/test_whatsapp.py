@@ -336,3 +336,31 @@ def test_a_supervisor_switches_automatic_updates_and_dispatchers_see_it_live(
     open_pane(supervisor)
     expect(supervisor.get_by_test_id("wa-auto-en_route")).not_to_be_checked()
     assert not supervisor.errors and not dispatcher.errors
+
+
+def test_a_conversation_is_attached_to_an_open_ticket_like_a_duplicate_call(
+    new_page, live_server, factory, client, wa, app
+):
+    from tests.browser.test_console import created
+
+    ticket = created(client, factory.headers("dispatcher", username="penerima"))
+    page = open_console(new_page, live_server, factory, viewport=SCREEN)
+    open_pane(page)
+    wa.text("Saya juga lihat kecelakaan itu")
+    thread_row(page).click()
+    chat = page.get_by_test_id("wa-chat")
+    chat.get_by_test_id("wa-attach").click()  # nothing chosen: said so, nothing changes
+    expect(chat.get_by_test_id("wa-message-line")).to_be_visible()
+    assert wa.threads()[0].ticket_id is None
+    chat.get_by_test_id("wa-attach-select").select_option(str(ticket["id"]))
+    chat.get_by_test_id("wa-attach").click()
+    expect(chat.get_by_test_id("wa-ticket-link")).to_have_text(ticket["number"])
+    expect(chat.get_by_test_id("wa-make-ticket")).to_be_hidden()
+    assert wa.threads()[0].ticket_id == ticket["id"]
+    (linked,) = factory.events("wa.thread_linked")
+    assert linked.data["mode"] == "attached" and linked.ticket_id == ticket["id"]
+    # Later messages are part of the ticket's story.
+    wa.text("Korbannya dua orang")
+    chat.get_by_test_id("wa-ticket-link").click()
+    expect(page.get_by_test_id("timeline")).to_contain_text("Korbannya dua orang", timeout=WAIT_MS)
+    assert not page.errors

@@ -92,11 +92,14 @@ function showState(state) {
   document.body.dataset.stream = state;
 }
 
+// Events the activity list leaves out (the WhatsApp pane and the timeline show them).
+const QUIET = ["wa.thread_read", "wa.status", "wa.message_sent"];
+
 const stream = new LiveStream("/api/v1/events/stream", {
   onEvent(event) {
     noteEvent(event); // before the board draws the ticket again
     alarms.onEvent(event);
-    board.addActivity(event);
+    if (!QUIET.includes(event.type)) board.addActivity(event);
     wa.onEvent(event);
     if (event.ticket_id) store.ticketChanged(event.ticket_id);
     if (event.unit_id) store.unitChanged(event.unit_id);
@@ -127,6 +130,7 @@ document.addEventListener("keydown", (e) => {
     board.focusFirst();
   } else if (e.key === "F4") {
     e.preventDefault();
+    if (detail.isOpen) detail.close();
     wa.show(true);
   } else if (e.key === "Escape" && detail.isOpen && !e.defaultPrevented) {
     e.preventDefault();

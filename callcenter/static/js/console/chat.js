@@ -272,7 +272,10 @@ export class Chat {
     const words = (this.thread.messages || [])
       .filter((m) => m.direction === "in" && m.text).map((m) => m.text.trim()).join("\n");
     const pins = (this.thread.messages || []).filter((m) => m.direction === "in" && m.kind === "location");
-    this.intake.fromThread(this.thread, { text: words, pin: pins.length ? pins[pins.length - 1] : null });
+    const filled = this.intake.fromThread(this.thread, {
+      text: words, pin: pins.length ? pins[pins.length - 1] : null,
+    });
+    if (!filled) this._message(t("wa.intake_locked"), "bad");
   }
 
   async attach() {

@@ -428,7 +428,7 @@ export class Intake {
 
   /** Fill the form from a conversation: channel, number, name, the words and the latest pin. */
   fromThread(thread, { text, pin }) {
-    if (!this.enabled) return;
+    if (!this.enabled) return false;
     this.reset(true);
     this.thread = thread;
     this.channel.value = "whatsapp";
@@ -449,6 +449,7 @@ export class Intake {
     this.fromWa.hidden = false;
     this._loadHistory(thread.phone);
     this.category.focus();
+    return true;
   }
 
   async _sendFromThread(body) {
