@@ -27,6 +27,7 @@ EXPECTED = {
     "wa_messages",
     "wa_statuses",
     "wa_cursors",
+    "wa_settings",
     "emergencies",
     "calls",
     "ticket_notes",

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..auth.decorators import roles_required
 from ..services import intake, tickets
-from ..services.whatsapp import media, outbox, texts, threads
+from ..services.whatsapp import media, outbox, settings, texts, threads
 from . import bp, json_body, page_args, serialize, serialize_wa
 
 STAFF = ("dispatcher", "supervisor", "admin")
@@ -108,6 +108,20 @@ def wa_quick_replies():
             for code, (text, label) in texts.QUICK_REPLIES.items()
         ]
     )
+
+
+@bp.get("/wa/settings")
+@roles_required(*STAFF)
+def wa_settings():
+    """Which automatic updates reporters get: ``{auto: {ack, en_route, closed}}``."""
+    return jsonify({"auto": settings.auto()})
+
+
+@bp.patch("/wa/settings")
+@roles_required("supervisor", "admin")
+def wa_settings_change():
+    """``{ack?, en_route?, closed?}``: switch automatic updates on or off (audited)."""
+    return jsonify({"auto": settings.set_auto(json_body(), actor=current_user)})
 
 
 @bp.get("/wa/media/<int:message_id>")

@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..auth.decorators import roles_required
 from ..models.ticket import CHANNELS, MAX_UNITS
 from ..services import catalog, events
+from ..services.whatsapp import outbox, settings, texts
 from . import bp
 
 INTAKE_ROLES = ("dispatcher", "supervisor")
@@ -48,6 +49,14 @@ def index():
         "resolutions": {code: label[locale] for code, label in catalog.RESOLUTIONS.items()},
         # A dispatcher logs calls; "on_view" is a unit's own (found on patrol).
         "channels": [c for c in CHANNELS if c != "on_view"],
+        "wa": {
+            "quickReplies": [
+                {"code": code, "text": text, "label": str(label)}
+                for code, (text, label) in texts.QUICK_REPLIES.items()
+            ],
+            "template": outbox.template_configured(),
+            "auto": settings.auto(),
+        },
         "settings": {
             "offerTimeoutS": cfg["CALLCENTER_OFFER_TIMEOUT_S"],
             "positionMaxAgeS": cfg["CALLCENTER_POSITION_MAX_AGE_S"],

@@ -10,7 +10,7 @@ from .notes import TicketNote
 from .ticket import IdempotencyKey, Ticket, TicketCounter
 from .unit import Sector, Unit, UnitPosition
 from .user import ApiToken, SignInThrottle, User
-from .whatsapp import WaCursor, WaMessage, WaStatus, WaThread
+from .whatsapp import WaCursor, WaMessage, WaSetting, WaStatus, WaThread
 
 __all__ = [
     "Agency",
@@ -34,6 +34,7 @@ __all__ = [
     "User",
     "WaCursor",
     "WaMessage",
+    "WaSetting",
     "WaStatus",
     "WaThread",
 ]

@@ -175,3 +175,15 @@ class WaCursor(db.Model):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class WaSetting(db.Model):
+    """A supervisor's switch of an automatic update (``ack``, ``en_route``, ``closed``);
+    without a row the ``CALLCENTER_WA_AUTO_*`` setting decides."""
+
+    __tablename__ = "wa_settings"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enabled: Mapped[bool]
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

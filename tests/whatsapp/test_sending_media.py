@@ -26,7 +26,20 @@ def _due_now(wa, message_id):
     wa.update(WaMessage, message_id, next_attempt_at=clock.now())
 
 
-def test_a_reply_is_sent_and_its_delivery_reports_arrive(wa, client, factory):
+def _deterministic_retries(app, monkeypatch):
+    """Retries come only when the test makes them due (a backoff far longer than any test
+    step, so "not due yet" cannot turn true under load), and an immediate 5xx answer is
+    never mistaken for a timeout however slow the machine: the client waits long enough
+    for one (a test that wants a timeout lowers it to ``TIMEOUT_S`` for that one call)."""
+    monkeypatch.setitem(app.config, "CALLCENTER_WA_RETRY_BASE_S", 300.0)
+    monkeypatch.setitem(app.config, "CALLCENTER_WA_HTTP_TIMEOUT_S", 15.0)
+
+
+TIMEOUT_S = 1.0  # the client's timeout while a scripted hang is answered
+
+
+def test_a_reply_is_sent_and_its_delivery_reports_arrive(wa, client, factory, app, monkeypatch):
+    _deterministic_retries(app, monkeypatch)
     headers = factory.headers("dispatcher")
     message_id = _queued_reply(wa, client, headers)
     assert factory.run(outbox.send, message_id) == "accepted"
@@ -41,7 +54,8 @@ def test_a_reply_is_sent_and_its_delivery_reports_arrive(wa, client, factory):
     assert sent.data["message_id"] == message_id
 
 
-def test_5xx_answers_are_retried_with_backoff_then_sent(wa, client, factory):
+def test_5xx_answers_are_retried_with_backoff_then_sent(wa, client, factory, app, monkeypatch):
+    _deterministic_retries(app, monkeypatch)
     headers = factory.headers("dispatcher")
     message_id = _queued_reply(wa, client, headers)
     wa.standin.fail_next("messages", 500, 503)
@@ -49,13 +63,16 @@ def test_5xx_answers_are_retried_with_backoff_then_sent(wa, client, factory):
     (row,) = wa.messages(id=message_id)
     assert row.status == "retrying" and row.error_code == "131000" and row.attempts == 1
     assert row.next_attempt_at > clock.now()
+    first_wait = (row.next_attempt_at - row.status_at).total_seconds()
+    assert first_wait >= factory.run(outbox.backoff_s, 1) - 0.01
     assert factory.run(outbox.send, message_id) == "skipped"  # not due yet
     _due_now(wa, message_id)
     assert factory.run(outbox.send, message_id) == "retrying"
     (row,) = wa.messages(id=message_id)
     assert row.error_code == "http_503" or row.error_code == "131000"
-    first_wait = (row.next_attempt_at - row.status_at).total_seconds()
-    assert first_wait >= factory.run(outbox.backoff_s, 2) - 0.01
+    second_wait = (row.next_attempt_at - row.status_at).total_seconds()
+    assert second_wait >= factory.run(outbox.backoff_s, 2) - 0.01
+    assert factory.run(outbox.backoff_s, 2) == 2 * factory.run(outbox.backoff_s, 1)
     _due_now(wa, message_id)
     assert factory.run(outbox.send, message_id) == "accepted"
     (row,) = wa.messages(id=message_id)
@@ -68,11 +85,19 @@ def test_a_timeout_is_retried_and_after_the_last_attempt_the_failure_is_visible(
     wa, client, factory, app, monkeypatch
 ):
     monkeypatch.setitem(app.config, "CALLCENTER_WA_SEND_ATTEMPTS", 2)
+    _deterministic_retries(app, monkeypatch)
     headers = factory.headers("dispatcher")
     message_id = _queued_reply(wa, client, headers)
     wa.standin.fail_next("messages", "timeout", 502)
+    # The stand-in hangs for longer than this: the timeout always happens.
+    assert wa.standin.hang_s > TIMEOUT_S
+    monkeypatch.setitem(app.config, "CALLCENTER_WA_HTTP_TIMEOUT_S", TIMEOUT_S)
     assert factory.run(outbox.send, message_id) == "retrying"
-    assert wa.messages(id=message_id)[0].error_code == "timeout"
+    (row,) = wa.messages(id=message_id)
+    assert row.error_code == "timeout" and row.next_attempt_at > clock.now()
+    assert factory.run(outbox.send, message_id) == "skipped"  # not due yet
+    # The 502 answers at once; the client waits long enough to hear it, however slow.
+    monkeypatch.setitem(app.config, "CALLCENTER_WA_HTTP_TIMEOUT_S", 15.0)
     _due_now(wa, message_id)
     assert factory.run(outbox.send, message_id) == "failed"
     thread_id = wa.threads()[0].id
@@ -85,6 +110,7 @@ def test_a_timeout_is_retried_and_after_the_last_attempt_the_failure_is_visible(
 
 
 def test_permanent_graph_errors_fail_at_once(wa, client, factory, app, monkeypatch):
+    _deterministic_retries(app, monkeypatch)
     headers = factory.headers("dispatcher")
     message_id = _queued_reply(wa, client, headers)
     wa.standin.fail_next("messages", ("error", 131026, 400))

@@ -19,7 +19,7 @@ from flask import current_app
 from ...extensions import db
 from ...models import Event, Ticket, WaCursor, WaThread
 from .. import catalog, clock, queue, sql
-from . import media, outbox, texts, threads
+from . import media, outbox, settings, texts, threads
 
 log = logging.getLogger(__name__)
 
@@ -47,26 +47,25 @@ def _dispatches(ticket: Ticket | None) -> bool:
 
 def _updates_for(event: Event) -> list[tuple[WaThread, str, str]]:
     """``(thread, kind, text)`` for each automatic update ``event`` calls for."""
-    cfg = current_app.config
     ticket = db.session.get(Ticket, event.ticket_id) if event.ticket_id else None
     number = ticket.number if ticket is not None else None
-    if event.type == "wa.thread_opened" and cfg["CALLCENTER_WA_AUTO_ACK"]:
+    if event.type == "wa.thread_opened" and settings.auto_on("ack"):
         thread = db.session.get(WaThread, (event.data or {}).get("thread_id", 0))
         if thread is None:
             return []
         if thread.ticket_id is not None and number is None:
             number = thread.ticket.number
         return [(thread, "ack", texts.automatic("ack", number))]
-    if event.type == "wa.thread_linked" and cfg["CALLCENTER_WA_AUTO_ACK"]:
+    if event.type == "wa.thread_linked" and settings.auto_on("ack"):
         thread = db.session.get(WaThread, (event.data or {}).get("thread_id", 0))
         if thread is None or not _dispatches(ticket):
             return []
         return [(thread, "ticket", texts.automatic("ticket", number))]
     if ticket is None or not _dispatches(ticket):
         return []
-    if event.type == "assignment.accepted" and cfg["CALLCENTER_WA_AUTO_EN_ROUTE"]:
+    if event.type == "assignment.accepted" and settings.auto_on("en_route"):
         kind = "en_route"
-    elif event.type == "ticket.closed" and cfg["CALLCENTER_WA_AUTO_CLOSED"]:
+    elif event.type == "ticket.closed" and settings.auto_on("closed"):
         kind = "closed"
     else:
         return []

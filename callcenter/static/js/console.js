@@ -13,6 +13,7 @@ import { ConsoleMap } from "./console/map.js";
 import { SearchBox } from "./console/search.js";
 import * as store from "./console/store.js";
 import { api, onSessionEnded, page, t } from "./console/util.js";
+import { WhatsAppPane } from "./console/whatsapp.js";
 
 const mapView = new ConsoleMap(document.getElementById("map"), {
   onTicket: (id) => openTicket(id),
@@ -28,7 +29,8 @@ const detail = new Detail({
     if (row && row.isConnected) row.focus();
   },
 });
-const intake = new Intake({ map: mapView });
+const intake = new Intake({ map: mapView, onThreadLinked: () => wa.load().catch(() => {}) });
+const wa = new WhatsAppPane({ map: mapView, intake });
 const alarms = new Alarms({ map: mapView, onOpen: (id) => openTicket(id) });
 const search = new SearchBox({ onOpen: (id) => openTicket(id) });
 const callbacks = new CallbackList({
@@ -97,12 +99,16 @@ function showState(state) {
   document.body.dataset.stream = state;
 }
 
+// Events the activity list leaves out (the WhatsApp pane and the timeline show them).
+const QUIET = ["wa.thread_read", "wa.status", "wa.message_sent"];
+
 const stream = new LiveStream("/api/v1/events/stream", {
   onEvent(event) {
     noteEvent(event); // before the board draws the ticket again
     alarms.onEvent(event);
-    board.addActivity(event);
+    if (!QUIET.includes(event.type)) board.addActivity(event);
     if (event.type.startsWith("callback.")) callbacks.changed();
+    wa.onEvent(event);
     if (event.ticket_id) store.ticketChanged(event.ticket_id);
     if (event.unit_id) store.unitChanged(event.unit_id);
   },
@@ -110,7 +116,7 @@ const stream = new LiveStream("/api/v1/events/stream", {
   onState: showState,
   // After a long gap, reload the lists too (the replay covers it; this is belt and braces).
   onOpen({ awayMs }) {
-    if (awayMs > 60_000) Promise.allSettled([store.loadTickets(), store.loadUnits()]);
+    if (awayMs > 60_000) Promise.allSettled([store.loadTickets(), store.loadUnits(), wa.load()]);
   },
 }, { lastId: page.lastEventId, retryMs: [1000, 15_000] });
 streamState.addEventListener("click", () => stream.reconnect());
@@ -128,13 +134,23 @@ document.addEventListener("keydown", (e) => {
     intake.focus();
   } else if (e.key === "F3") {
     e.preventDefault();
+    wa.show(false);
     board.focusFirst();
   } else if (e.key === "F4") {
     e.preventDefault();
     search.focus();
+  } else if (e.key === "F6") {
+    e.preventDefault();
+    if (detail.isOpen) detail.close();
+    wa.show(true);
   } else if (e.key === "Escape" && detail.isOpen && !e.defaultPrevented) {
     e.preventDefault();
     detail.close();
+  } else if (
+    e.altKey && !e.ctrlKey && !e.metaKey && e.target.closest && e.target.closest("#wa")
+  ) {
+    // In the WhatsApp pane, Alt+I closes the conversation as iseng (not the intake's call).
+    if (wa.chat.shortcut(e)) e.preventDefault();
   } else if (
     e.altKey && !e.ctrlKey && !e.metaKey && intake.enabled
     // Typing in the detail panel never logs a call by a stray Alt+key.
@@ -151,6 +167,7 @@ const clock = document.getElementById("clock");
 setInterval(() => {
   clock.textContent = clockText();
   if (board.tick()) schedule(true, false);
+  wa.tick();
 }, 1000);
 clock.textContent = clockText();
 
@@ -168,7 +185,7 @@ async function loadRecentActivity() {
 // --- start ------------------------------------------------------------------------------------------
 
 stream.start();
-Promise.allSettled([store.loadTickets(), store.loadUnits(), loadRecentActivity(), callbacks.load()]).then(() => {
+Promise.allSettled([store.loadTickets(), store.loadUnits(), loadRecentActivity(), callbacks.load(), wa.load()]).then(() => {
   document.body.classList.add("console-ready");
   openFromHash();
 });
@@ -176,4 +193,4 @@ intake.focus();
 window.addEventListener("resize", () => mapView.invalidate());
 
 // For the operations team (and the browser tests): the live parts, from the devtools console.
-window.cc110 = { stream, store, detail, intake, map: mapView, alarms, search, callbacks };
+window.cc110 = { stream, store, detail, intake, map: mapView, alarms, search, callbacks, wa };

@@ -25,10 +25,59 @@ function slotText(d) {
   return d.slot && d.units_needed > 1 ? " · " + t("ev.slot", { slot: d.slot, needed: d.units_needed }) : "";
 }
 
+/** A WhatsApp event (wa.*): who wrote, what, and what became of our replies. */
+function describeWa(event, no) {
+  const d = event.data || {};
+  const who = d.name || d.phone || "";
+  switch (event.type) {
+    case "wa.thread_opened":
+      return no + t("ev.wa_opened", { who });
+    case "wa.message_received": {
+      const what = d.kind === "text" ? d.preview || ""
+        : d.kind === "location" ? t("wa.pin")
+          : d.kind === "unsupported" ? t("wa.unsupported", { type: "?" })
+            : t("wa.kind_" + d.kind) + (d.preview ? " · " + d.preview : "");
+      return no + t("ev.wa_received", { who, what });
+    }
+    case "wa.message_queued":
+      return no + t(d.auto ? "ev.wa_auto_queued" : "ev.wa_queued");
+    case "wa.message_sent":
+      return no + t("ev.wa_sent");
+    case "wa.message_retrying":
+      return no + t("ev.wa_retrying", { error: d.error || "" });
+    case "wa.message_failed":
+      return no + t("ev.wa_failed", { error: d.message || d.error || "" });
+    case "wa.status":
+      return no + t("ev.wa_status", { status: t("wa.status_" + d.status) });
+    case "wa.media_stored":
+      return no + t("ev.wa_media");
+    case "wa.media_failed":
+      return no + t("ev.wa_media_failed");
+    case "wa.thread_claimed":
+      return no + t("ev.wa_claimed", { who: d.phone || "", by: d.by || "" });
+    case "wa.thread_released":
+      return no + t("ev.wa_released", { who: d.phone || "" });
+    case "wa.thread_read":
+      return no + t("ev.wa_read", { who: d.phone || "" });
+    case "wa.thread_linked":
+      return t("ev.wa_linked", { who: d.phone || "", number: d.number || "" });
+    case "wa.thread_closed":
+      return no + t(d.reason === "prank" ? "ev.wa_closed_prank" : "ev.wa_closed", { who: d.phone || "" });
+    case "wa.settings_changed":
+      return t("ev.wa_settings", { changes: Object.entries(d.changes || {})
+        .map(([k, [, on]]) => t("wa.auto_" + k) + ": " + t(on ? "wa.on" : "wa.off")).join(", ") });
+    case "wa.thread_flooded":
+      return no + t("ev.wa_flooded", { who: d.phone || "" });
+    default:
+      return event.type;
+  }
+}
+
 /** One line about an event; `number` says whether to name the ticket (not in its own timeline). */
 export function describe(event, { number = true } = {}) {
   const d = event.data || {};
   const no = number && d.number ? d.number + ": " : "";
+  if (event.type.startsWith("wa.")) return describeWa(event, no);
   const callsign = callsignOf(event);
   switch (event.type) {
     case "ticket.created":
@@ -130,7 +179,8 @@ export function tone(event) {
     "ticket.backup_requested", "handoff.escalated", "callback.overdue"].includes(event.type)) {
     return "bad";
   }
-  if (event.type === "assignment.released") return "warn";
+  if (event.type === "assignment.released" || event.type === "wa.thread_flooded") return "warn";
+  if (event.type === "wa.message_failed" || event.type === "wa.media_failed") return "bad";
   if (["assignment.accepted", "ticket.closed", "assignment.completed"].includes(event.type)) {
     return "ok";
   }

@@ -2,7 +2,8 @@
 // category is found by typing; priority keys 1-4; the location is typed, pasted or set
 // on the map. Ctrl+Enter logs the call; Alt+I/D/N/S close a prank, silent, information
 // or wrong-number call in one keystroke. The API's field errors show next to each field,
-// and the form keeps what was typed.
+// and the form keeps what was typed. "Buat tiket" in the WhatsApp pane fills it from the
+// conversation (fromThread): logging it then makes the ticket from, and links, the thread.
 
 import { randomKey } from "../common/api.js";
 import { h, replaceChildren } from "../common/dom.js";
@@ -22,8 +23,11 @@ function normalise(text) {
 }
 
 export class Intake {
-  constructor({ map }) {
+  constructor({ map, onThreadLinked }) {
     this.map = map;
+    this.onThreadLinked = onThreadLinked; // (thread) after a ticket was made from a conversation
+    this.thread = null; // the WhatsApp conversation the form was filled from
+    this.fromWa = document.getElementById("intake-from-wa");
     this.form = document.getElementById("intake");
     this.fields = document.getElementById("intake-fields");
     this.phone = document.getElementById("in-phone");
@@ -443,6 +447,10 @@ export class Intake {
   }
 
   async _send(body) {
+    if (this.thread) {
+      await this._sendFromThread(body);
+      return;
+    }
     const text = JSON.stringify(body);
     // The same call sent again after a lost answer reuses its key: never two tickets.
     const key = this.pending && this.pending.text === text ? this.pending.key : randomKey();
@@ -460,6 +468,67 @@ export class Intake {
       // No answer, or a server fault: the call may have been stored, so a retry of the same
       // call keeps its key. A refusal (4xx) stored nothing.
       this.pending = err.status === 0 || err.status >= 500 ? { key, text } : null;
+      this._showErrors(err.message, err.fields);
+    } finally {
+      this.busy = false;
+      this.form.classList.remove("busy");
+    }
+  }
+
+  // --- from a WhatsApp conversation -------------------------------------------------------
+
+  /** Fill the form from a conversation: channel, number, name, the words and the latest pin. */
+  fromThread(thread, { text, pin }) {
+    if (!this.enabled) return false;
+    this.reset(true);
+    this.thread = thread;
+    this.channel.value = "whatsapp";
+    this.channel.disabled = true;
+    this.phone.value = thread.phone_display || thread.phone;
+    this.phone.readOnly = true;
+    this.name.value = thread.name || "";
+    this.summary.value = text || "";
+    this.threadPin = null;
+    if (pin && pin.location) {
+      if (pin.location.place) this.address.value = pin.location.place;
+      this.setPoint([pin.location.lat, pin.location.lon]);
+      this.threadPin = { coords: this.coords.value, address: this.address.value };
+    }
+    replaceChildren(this.fromWa, t("intake.from_wa", { who: thread.name || thread.phone_display }), " ",
+      h("button", { type: "button", class: "small", "data-testid": "intake-from-wa-cancel",
+        onclick: () => this.reset(false) }, t("intake.from_wa_cancel")));
+    this.fromWa.hidden = false;
+    this._loadHistory(thread.phone);
+    this.category.focus();
+    return true;
+  }
+
+  async _sendFromThread(body) {
+    const thread = this.thread;
+    const pin = this.threadPin;
+    if (body.location && pin && this.coords.value === pin.coords && this.address.value === pin.address) {
+      // The pin as shared: the server takes its exact point and place from the conversation.
+      delete body.location;
+    }
+    this.busy = true;
+    this.form.classList.add("busy");
+    this._clearErrors();
+    try {
+      if (body.category === "prank") {
+        // Iseng: the conversation closes, logged as a prank call.
+        const closed = await api("POST", `/wa/threads/${thread.id}/close`, { prank: true });
+        this.onThreadLinked?.(closed);
+        this.reset(false);
+        replaceChildren(this.result, h("div", { class: "result closed" },
+          h("p", { class: "result-line" }, t("wa.closed_as_prank"))));
+        return;
+      }
+      const answer = await api("POST", `/wa/threads/${thread.id}/ticket`, body);
+      applyTicket(answer.ticket);
+      this.onThreadLinked?.(answer.thread);
+      this._showResult(answer.ticket);
+      this.reset(false);
+    } catch (err) {
       this._showErrors(err.message, err.fields);
     } finally {
       this.busy = false;
@@ -556,6 +625,10 @@ export class Intake {
     this.historySeq += 1;
     this.pending = null;
     this._endCallback();
+    this.thread = null;
+    this.channel.disabled = false;
+    this.phone.readOnly = false;
+    this.fromWa.hidden = true;
     this._clearErrors();
     this.map.setPick("intake", null);
     this.duplicate.clear();

@@ -234,6 +234,33 @@ export class ConsoleMap {
     }
   }
 
+  /**
+   * The pins a WhatsApp reporter shared (`pins`: [{id, lat, lon, place, at}], oldest
+   * first); the newest is drawn larger and brought into view when it is new.
+   */
+  setChatPins(pins) {
+    const L = this.L;
+    this.chatLayer = this.chatLayer || L.layerGroup().addTo(this.map);
+    const newest = pins.length ? pins[pins.length - 1] : null;
+    const key = pins.map((p) => p.id).join(",");
+    if (key === this.chatKey) return;
+    this.chatKey = key;
+    this.chatLayer.clearLayers();
+    for (const pin of pins) {
+      const latest = pin === newest;
+      const marker = L.marker([pin.lat, pin.lon], {
+        keyboard: false, zIndexOffset: latest ? 900 : 800, title: pin.place || t("map.wa_pin"),
+        icon: L.divIcon({ className: "wa-pin" + (latest ? " latest" : ""), html: h("span", {}),
+          iconSize: [24, 24], iconAnchor: [12, 24] }),
+      }).addTo(this.chatLayer);
+      marker.getElement()?.setAttribute("data-message-id", pin.id);
+      marker.bindTooltip(h("span", {}, t("map.wa_pin"), pin.place ? ": " + pin.place : ""));
+    }
+    if (newest && !this.map.getBounds().pad(-0.1).contains([newest.lat, newest.lon])) {
+      this.map.panTo([newest.lat, newest.lon]);
+    }
+  }
+
   /** Bring the map to `point`, at least as close as `zoom`. */
   focus(point, zoom) {
     this.map.setView(point, Math.max(this.map.getZoom(), zoom));
