@@ -124,13 +124,12 @@ def rebuild_index():
 @click.command("stream-relay")
 def stream_relay():
     """Publish each new event once to the push engine (CALLCENTER_STREAMS=pushpin)."""
-    import logging
-
+    from .ops import logs
     from .streams import relay
 
     if not current_app.config["REDIS_URL"]:
         raise click.ClickException("the relay needs REDIS_URL (wake-ups and its lock)")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logs.configure()
     relay.run_forever()
 
 

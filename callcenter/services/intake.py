@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import timedelta
 
 from flask import current_app
@@ -28,6 +29,7 @@ TICKET_FIELDS = {
 }
 CALLER_FIELDS = {"name", "phone"}
 LOCATION_FIELDS = {"lat", "lon", "address"}
+log = logging.getLogger(__name__)
 
 
 def validate(data) -> dict:
@@ -257,6 +259,12 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
             data={"resolution": ticket.resolution, "disposition": True},
         )
     db.session.commit()
+    log.info(
+        "ticket %s created (%s)",
+        ticket.id,
+        ticket.number,
+        extra={"ticket_id": ticket.id, "category": ticket.category},
+    )
     return ticket, True
 
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from ..extensions import db
 from ..models import Event, Unit
+from ..ops import metrics
 from ..services import clock
 from ..services.events import PRIVATE_PREFIXES
 
@@ -82,6 +83,7 @@ class Entry:
     private: bool
     frame: bytes
     closes: tuple[str, ...] = ()
+    at: float = 0.0  # when the event was written (epoch seconds)
 
     def channels(self) -> list[str]:
         """The push-engine channels this event is published on."""
@@ -139,7 +141,15 @@ def entry(event: Event) -> Entry:
         private=event.type.startswith(PRIVATE_PREFIXES),
         frame=frame,
         closes=close_keys(event),
+        at=event.at.timestamp(),
     )
+
+
+def observe_handed_over(entries: list[Entry], via: str) -> None:
+    """Metrics: how long accepts took from being written to reaching the streams."""
+    for entry in entries:
+        if entry.type == "assignment.accepted":
+            metrics.observe_since(metrics.ACCEPT_TO_STREAM, entry.at, via)
 
 
 def _scoped(query, scope: Scope | None):
