@@ -200,6 +200,13 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
     category: catalog.Category = clean.pop("category")
     now = clock.now()
     history = caller_history(clean["caller_phone"])
+    # Read before the number is taken: its counter row's lock serialises intake until the
+    # commit, so the less done while holding it, the more calls a second get through.
+    duplicate = (
+        find_duplicate(category.code, clean["lat"], clean["lon"], now)
+        if category.dispatch
+        else None
+    )
     ticket = Ticket(
         number=next_number(now),
         category=category.code,
@@ -211,7 +218,7 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
         **clean,
     )
     if category.dispatch:
-        ticket.duplicate_of = find_duplicate(category.code, ticket.lat, ticket.lon, now)
+        ticket.duplicate_of = duplicate
         ticket.waiting_since = now
     else:
         ticket.resolution = category.code
