@@ -31,3 +31,15 @@ graceful_timeout = 10
 keepalive = 75  # longer than a proxy's idle timeout, so the proxy closes first
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Operations: JSON logs (CALLCENTER_LOG_FORMAT) with request ids, and an access log that
+# never carries a phone number (callcenter/ops/logs.py); Prometheus metrics from every
+# worker process (callcenter/ops/metrics.py), kept in PROMETHEUS_MULTIPROC_DIR.
+logger_class = "callcenter.ops.gunicorn_log.Logger"
+
+
+def child_exit(server, worker):
+    """A worker process ended: its live metrics are forgotten (its counts stay)."""
+    from callcenter.ops import metrics
+
+    metrics.mark_dead(worker.pid)

@@ -31,6 +31,8 @@ def create_app(config: dict | None = None) -> Flask:
     from . import auth, cli, console, converters, health, i18n, mdt, reports, templating, webhooks
     from .api import bp as api_bp
     from .extensions import babel, celery_init_app, csrf, db, limiter, login_manager, migrate
+    from .ops import logs as ops_logs
+    from .ops import scrape
     from .services import events
 
     app = Flask(__name__, instance_relative_config=True)
@@ -53,9 +55,11 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     celery_init_app(app)
     events.init_app(app)
+    ops_logs.init_app(app)
     auth.init_app(app)
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(scrape.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(console.bp)

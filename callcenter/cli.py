@@ -1,12 +1,15 @@
 """Command-line tasks: ``create-user``, ``seed-demo``, ``simulate-units``,
-``simulate-whatsapp``, ``rebuild-index``, ``stream-relay``, ``pushpin-config``."""
+``simulate-whatsapp``, ``rebuild-index``, ``stream-relay``, ``pushpin-config``, ``backup``,
+``restore``."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from .extensions import db
 from .services import accounts, demo
@@ -124,13 +127,12 @@ def rebuild_index():
 @click.command("stream-relay")
 def stream_relay():
     """Publish each new event once to the push engine (CALLCENTER_STREAMS=pushpin)."""
-    import logging
-
+    from .ops import logs
     from .streams import relay
 
     if not current_app.config["REDIS_URL"]:
         raise click.ClickException("the relay needs REDIS_URL (wake-ups and its lock)")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logs.configure()
     relay.run_forever()
 
 
@@ -157,6 +159,43 @@ def pushpin_config(folder, port, origin, publish_port, host):
     )
 
 
+@click.command("backup")
+@click.argument("path")
+@with_appcontext
+def backup(path):
+    """Back up the database to PATH (PostgreSQL: pg_dump's custom format; SQLite: its
+    online backup). Safe while the center runs."""
+    from .ops import backup as backups
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    db.engine.dispose()
+    try:
+        kind = backups.backup(url, path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{kind} backup written to {path} ({os.path.getsize(path)} bytes)")
+
+
+@click.command("restore")
+@click.argument("path")
+@click.option("--yes", is_flag=True, help="Replace the database without asking.")
+@with_appcontext
+def restore(path, yes):
+    """Replace the database with the backup in PATH. Stop web, worker, beat and the relay
+    first; everything written since the backup is gone."""
+    from .ops import backup as backups
+
+    if not yes:
+        click.confirm("Replace the whole database with this backup?", abort=True)
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    db.engine.dispose()
+    try:
+        kind = backups.restore(url, path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{kind} database restored from {path}")
+
+
 def init_app(app) -> None:
     for command in (
         create_user,
@@ -166,5 +205,7 @@ def init_app(app) -> None:
         rebuild_index,
         stream_relay,
         pushpin_config,
+        backup,
+        restore,
     ):
         app.cli.add_command(command)

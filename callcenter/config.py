@@ -111,6 +111,13 @@ class Defaults:
     CALLCENTER_WA_AUTO_EN_ROUTE = True  # "petugas menuju lokasi" when a unit accepts
     CALLCENTER_WA_AUTO_CLOSED = True  # "laporan selesai" when the ticket closes
 
+    # Operations (callcenter/ops/). /metrics: readable with this bearer token; empty: only
+    # from this host, straight to the web (not through a proxy).
+    CALLCENTER_METRICS_TOKEN = ""
+    # Logs: "json" (one object a line) or "text"; empty: json in production, else text.
+    CALLCENTER_LOG_FORMAT = ""
+    CALLCENTER_LOG_LEVEL = "INFO"
+
     # Map tiles for the console; empty shows markers on a plain background.
     CALLCENTER_TILE_URL = ""
     CALLCENTER_TILE_ATTRIBUTION = ""

@@ -130,6 +130,9 @@ def celery_init_app(app: Flask) -> Celery:
             },
         },
     )
+    from .ops import logs
+
+    logs.connect_celery()  # request ids travel in task headers
     celery_app.set_default()
     celery_app.flask_app = app
     app.extensions["celery"] = celery_app

@@ -6,10 +6,16 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import (
+    setup_logging,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+)
 from sqlalchemy.exc import OperationalError
 
 from .extensions import db
+from .ops import logs, metrics
 from .services import callbacks, handoffs, locator, repair, routing
 from .services.whatsapp import media, outbox, reactions
 
@@ -28,7 +34,9 @@ _RETRY = {
 @shared_task(name="callcenter.tasks.route_ticket", **_RETRY)
 def route_ticket(ticket_id: int) -> str:
     try:
-        return routing.route_ticket(ticket_id)
+        outcome = routing.route_ticket(ticket_id)
+        log.info("ticket %s routed: %s", ticket_id, outcome, extra={"ticket_id": ticket_id})
+        return outcome
     finally:
         db.session.remove()
 
@@ -114,6 +122,19 @@ def _flask_app():
     from celery import current_app as celery_app
 
     return getattr(celery_app, "flask_app", None)
+
+
+@setup_logging.connect
+def _logging(loglevel=None, **_kwargs) -> None:
+    """The worker and beat log like the web (JSON in production), with request ids."""
+    logs.configure(loglevel)
+
+
+@worker_process_shutdown.connect
+def _forget_metrics(pid=None, **_kwargs) -> None:
+    import os
+
+    metrics.mark_dead(pid or os.getpid())
 
 
 @worker_process_init.connect

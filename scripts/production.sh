@@ -6,7 +6,10 @@
 # Environment: DATABASE_URL, REDIS_URL and SECRET_KEY (required); HOST (default 127.0.0.1),
 # PORT (8000); WEB_PORT (the web part on 127.0.0.1, default PORT+1); PUBLISH_PORT (Pushpin's
 # publish endpoint on 127.0.0.1, default 5561); WORKER_CONCURRENCY (2); GUNICORN_WORKERS,
-# GUNICORN_THREADS; any CALLCENTER_* setting. Pushpin comes from Debian (scripts/services.sh).
+# GUNICORN_THREADS; PROMETHEUS_MULTIPROC_DIR (default instance/metrics, emptied at start);
+# any CALLCENTER_* setting (.env.example lists them). Pushpin comes from Debian
+# (scripts/services.sh). docker-compose.yml runs the same commands; tests/test_compose.py
+# keeps them in step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,9 +27,12 @@ export CALLCENTER_STREAMS=pushpin
 export CALLCENTER_PUSHPIN_PUBLISH_URL="http://127.0.0.1:$publish_port"
 export CALLCENTER_PROXY_HOPS=${CALLCENTER_PROXY_HOPS:-1}  # Pushpin is in front of the web
 export DATABASE_URL REDIS_URL SECRET_KEY
+# Every process writes its metrics here; the web's /metrics adds them up.
+export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$PWD/instance/metrics}
 
 scripts/install.sh
 mkdir -p instance
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 .venv/bin/flask --app wsgi db upgrade
 config=$(.venv/bin/flask --app wsgi pushpin-config --dir instance/pushpin --host "$host" \
     --port "$port" --origin "127.0.0.1:$web_port" --publish-port "$publish_port")
@@ -36,6 +42,14 @@ run() { "$@" & pids+=("$!"); }
 stop() {
     trap - INT TERM
     kill -TERM "${pids[@]}" 2> /dev/null || true
+    # Give them 20 s to finish what they hold (a task, a request), then end them.
+    for _ in $(seq 200); do
+        alive=0
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2> /dev/null && alive=1; done
+        [ "$alive" = 0 ] && break
+        sleep 0.1
+    done
+    kill -KILL "${pids[@]}" 2> /dev/null || true
     wait "${pids[@]}" 2> /dev/null || true
 }
 trap 'stop; exit 0' INT TERM

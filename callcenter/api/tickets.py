@@ -166,11 +166,30 @@ def get_ticket(ticket_id: int):
     return jsonify(body)
 
 
+@bp.post("/callers/history")
+@roles_required(*STAFF)
+def caller_history_lookup():
+    """``{"phone": ...}``: the intake screen asks this as soon as a number is typed. The
+    number travels in the body, so it never reaches an access log or a proxy's."""
+    data = json_body()
+    unknown = set(data) - {"phone"}
+    if unknown:
+        raise ValidationError(
+            _l("Unknown field."), fields={k: _l("Unknown field.") for k in unknown}
+        )
+    phone = data.get("phone")
+    return _caller_history(phone if isinstance(phone, str) else "")
+
+
 @bp.get("/callers/history")
 @roles_required(*STAFF)
 def caller_history():
-    """``?phone=``: the intake screen asks this as soon as a number is typed."""
-    e164 = phones.normalise(request.args.get("phone", ""))
+    """``?phone=``: the older form (the access log redacts the number); prefer the POST."""
+    return _caller_history(request.args.get("phone", ""))
+
+
+def _caller_history(raw: str):
+    e164 = phones.normalise(raw)
     if e164 is None:
         raise ValidationError(
             _l("Not a valid phone number."), fields={"phone": _l("Not a valid phone number.")}

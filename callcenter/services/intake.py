@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import timedelta
 
 from flask import current_app
@@ -29,6 +30,7 @@ TICKET_FIELDS = {
 }
 CALLER_FIELDS = {"name", "phone"}
 LOCATION_FIELDS = {"lat", "lon", "address"}
+log = logging.getLogger(__name__)
 
 
 def validate(data) -> dict:
@@ -210,6 +212,13 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
     callback_id = clean.pop("callback_id")
     now = clock.now()
     history = caller_history(clean["caller_phone"])
+    # Read before the number is taken: its counter row's lock serialises intake until the
+    # commit, so the less done while holding it, the more calls a second get through.
+    duplicate = (
+        find_duplicate(category.code, clean["lat"], clean["lon"], now)
+        if category.dispatch
+        else None
+    )
     ticket = Ticket(
         number=next_number(now),
         category=category.code,
@@ -222,7 +231,7 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
     )
     routed = category.dispatch and not category.handoff_only
     if category.dispatch:
-        ticket.duplicate_of = find_duplicate(category.code, ticket.lat, ticket.lon, now)
+        ticket.duplicate_of = duplicate
         if routed:
             ticket.waiting_since = now
     else:
@@ -276,6 +285,12 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
         )
         callbacks.at_intake(ticket, category, actor=actor)
     db.session.commit()
+    log.info(
+        "ticket %s created (%s)",
+        ticket.id,
+        ticket.number,
+        extra={"ticket_id": ticket.id, "category": ticket.category},
+    )
     return ticket, True
 
 

@@ -18,6 +18,7 @@ from ..models import Assignment, Emergency, Ticket, Unit, User
 from ..models.assignment import ACTIVE_STATUSES
 from ..models.ticket import MAX_UNITS
 from ..models.unit import BUSY_STATUSES, SELF_STATUSES
+from ..ops import metrics
 from . import catalog, clock, events, queue, routing, slots, state
 from .errors import Conflict, NotFound, ValidationError
 from .validation import Errors, integer, optional_text, unknown_fields
@@ -142,6 +143,8 @@ def accept(assignment_id: int, *, unit: Unit | None, actor: User) -> Assignment:
     )
     crew = slots.crew_of(ticket)
     slots.follow_units(ticket, crew, actor=actor, unit=assignment.unit_id)
+    offered_at = assignment.offered_at
+    events.after_commit(lambda: metrics.observe_since(metrics.OFFER_TO_ACCEPT, offered_at))
     db.session.commit()
     return assignment
 

@@ -10,6 +10,7 @@ import logging
 
 from flask import current_app
 
+from ..ops import metrics
 from . import events
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,8 @@ log = logging.getLogger(__name__)
 def send(task_name: str, *args) -> None:
     """Send a task by name now; a broker failure is logged, the sweep repairs it."""
     try:
-        current_app.extensions["celery"].send_task(f"callcenter.tasks.{task_name}", args=args)
+        with metrics.broker_publish(task_name):
+            current_app.extensions["celery"].send_task(f"callcenter.tasks.{task_name}", args=args)
     except Exception as exc:  # kombu raises many kinds; none may fail a committed change
         log.warning("task %s%s not sent (the sweep will repair): %s", task_name, args, exc)
 

@@ -24,6 +24,7 @@ from werkzeug.utils import import_string
 from ..extensions import db
 from ..models import Assignment, Ticket, Unit
 from ..models.ticket import OPEN_STATUSES
+from ..ops import metrics
 from . import clock, events, locator, slots, sql, state
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,8 @@ def offer(
     db.session.flush()
     if ticket.dispatched_at is None:
         ticket.dispatched_at = now
+        created_at = ticket.created_at
+        events.after_commit(lambda: metrics.observe_since(metrics.INTAKE_TO_OFFER, created_at))
     events.record(
         "assignment.offered",
         ticket=ticket,

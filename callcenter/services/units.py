@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Sector, Ticket, Unit, UnitPosition, User
 from ..models.unit import UNIT_KINDS
+from ..ops import metrics
 from . import bus, clock, emergency, events, locator, queue, sql
 from .errors import NotFound, ValidationError
 from .validation import (
@@ -129,6 +130,7 @@ def report_position(unit: Unit, data: dict) -> dict:
     if recorded_at is not None and recorded_at > now + MAX_CLOCK_SKEW:
         errors.add("recorded_at", _l("This time is in the future. Check the device clock."))
     if errors:
+        metrics.POSITION_REPORTS.labels("refused").inc()
         raise ValidationError(_l("The position was not saved."), fields=errors)
     recorded_at = recorded_at or now
     lat, lon = point
@@ -169,12 +171,14 @@ def report_position(unit: Unit, data: dict) -> dict:
     )
     if stored is None:
         db.session.rollback()
+        metrics.POSITION_REPORTS.labels("duplicate").inc()
         return {"applied": False, "duplicate": True, "recorded_at": recorded_at}
     if moved:
         locator.unit_changed(unit.id, status, lat, lon)
         if status == "available" and _tickets_waiting():
             _route_queued_soon()
     db.session.commit()
+    metrics.POSITION_REPORTS.labels("applied" if moved else "older").inc()
     return {"applied": moved, "duplicate": False, "recorded_at": recorded_at}
 
 

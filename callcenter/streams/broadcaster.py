@@ -129,6 +129,7 @@ class Broadcaster:
             self.closes = {k: t for k, t in self.closes.items() if now - t < CLOSE_MEMORY_S}
             if entries or frame is not None:
                 self.cond.notify_all()
+        feed.observe_handed_over(entries, "embedded")
         return len(entries) == READ_PAGE
 
     def reset(self) -> None:

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from ..extensions import db
 from ..models import Event, Unit
+from ..ops import metrics
 from ..services import clock
 from ..services.events import PRIVATE_PREFIXES, for_unit_clause, recipients_of
 
@@ -86,6 +87,7 @@ class Entry:
     closes: tuple[str, ...] = ()
     # Further units whose streams carry this event.
     recipients: tuple[int, ...] = ()
+    at: float = 0.0  # when the event was written (epoch seconds)
 
     def channels(self) -> list[str]:
         """The push-engine channels this event is published on."""
@@ -145,7 +147,15 @@ def entry(event: Event, recipients: tuple[int, ...] = ()) -> Entry:
         frame=frame,
         closes=close_keys(event),
         recipients=recipients,
+        at=event.at.timestamp(),
     )
+
+
+def observe_handed_over(entries: list[Entry], via: str) -> None:
+    """Metrics: how long accepts took from being written to reaching the streams."""
+    for entry in entries:
+        if entry.type == "assignment.accepted":
+            metrics.observe_since(metrics.ACCEPT_TO_STREAM, entry.at, via)
 
 
 def _scoped(query, scope: Scope | None):

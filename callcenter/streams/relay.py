@@ -111,6 +111,7 @@ class Relay:
                 self.last = saved
                 raise
             self.published += len(entries)
+            feed.observe_handed_over(entries, "pushpin")
         self.cursor = reached
         self.mark_published(reached)
         return len(entries)

@@ -26,6 +26,12 @@ ENDPOINTS = [
         None,
         ("dispatcher", "supervisor", "admin"),
     ),
+    (
+        "POST",
+        "/api/v1/callers/history",
+        {"phone": "0811482000"},
+        ("dispatcher", "supervisor", "admin"),
+    ),
     ("GET", "/api/v1/units", None, ("dispatcher", "supervisor", "admin")),
     ("GET", "/api/v1/units/999", None, ("dispatcher", "supervisor", "admin")),
     ("GET", "/api/v1/units/positions", None, ("dispatcher", "supervisor", "admin")),

@@ -286,7 +286,8 @@ export class Intake {
     const mine = ++this.historySeq;
     let history;
     try {
-      history = await api("GET", "/callers/history?phone=" + encodeURIComponent(raw));
+      // In the body: a caller's number never appears in a URL (nor in an access log).
+      history = await api("POST", "/callers/history", { phone: raw });
     } catch {
       if (mine === this.historySeq) this.history.hidden = true;
       return;
