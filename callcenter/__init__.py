@@ -28,7 +28,7 @@ class JSONProvider(DefaultJSONProvider):
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, CLI. No I/O happens here."""
-    from . import auth, cli, console, health, i18n, mdt, reports, templating, webhooks
+    from . import auth, cli, console, health, i18n, mdt, reports, security, templating, webhooks
     from .api import bp as api_bp
     from .extensions import babel, celery_init_app, csrf, db, limiter, login_manager, migrate
     from .services import events
@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     celery_init_app(app)
     events.init_app(app)
     auth.init_app(app)
+    security.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)

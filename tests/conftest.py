@@ -26,6 +26,8 @@ PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_ID = secrets.token_hex(4)
 TABLES = (
+    "unit_shifts",
+    "category_settings",
     "wa_statuses",
     "wa_messages",
     "wa_threads",

@@ -28,6 +28,8 @@ EXPECTED = {
     "wa_statuses",
     "wa_cursors",
     "emergencies",
+    "unit_shifts",
+    "category_settings",
 }
 
 
