@@ -10,6 +10,7 @@ from ..auth.decorators import roles_required
 from ..services import (
     accounts,
     catalog,
+    catalog_settings,
     emergency,
     events,
     incidents,
@@ -32,7 +33,7 @@ def ticket_body(ticket) -> dict:
 @bp.get("/categories")
 @roles_required()
 def categories():
-    return jsonify([c.to_json() for c in catalog.CATEGORIES])
+    return jsonify([c.to_json() for c in catalog_settings.categories()])
 
 
 @bp.post("/tickets")

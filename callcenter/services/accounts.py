@@ -248,19 +248,32 @@ def set_active(user: User, active: bool, *, actor: User | None = None) -> User:
         return user
     if not active and actor is not None and actor.id == user.id:
         raise ValidationError(_l("You cannot deactivate your own account."))
-    user.is_active_flag = active
-    data = {"user_id": user.id, "username": user.username}
-    if not active:
-        data["tokens_revoked"] = _revoke_tokens(user)
-        _end_sessions(user)
-    events.record(
-        "user.activated" if active else "user.deactivated",
-        actor=actor,
-        unit=user.unit_id,
-        data=data,
-    )
+    if active:
+        user.is_active_flag = True
+        events.record(
+            "user.activated",
+            actor=actor,
+            unit=user.unit_id,
+            data={"user_id": user.id, "username": user.username},
+        )
+    else:
+        deactivate(user, actor=actor)
     db.session.commit()
     return user
+
+
+def deactivate(user: User, *, actor: User | None = None) -> None:
+    """Deactivate ``user`` within the caller's transaction (no commit): tokens revoked,
+    sessions ended, the ``user.deactivated`` event (which ends the live streams) queued."""
+    user.is_active_flag = False
+    revoked = _revoke_tokens(user)
+    _end_sessions(user)
+    events.record(
+        "user.deactivated",
+        actor=actor,
+        unit=user.unit_id,
+        data={"user_id": user.id, "username": user.username, "tokens_revoked": revoked},
+    )
 
 
 def revoke_sessions(user: User, *, actor: User | None = None) -> int:
@@ -364,14 +377,7 @@ def create_user(data: dict, *, actor: User | None = None) -> User:
     unit = None
     unit_ref = data.get("unit_id", data.get("unit"))
     if unit_ref not in (None, ""):
-        if isinstance(unit_ref, int) and not isinstance(unit_ref, bool):
-            unit = db.session.get(Unit, unit_ref)
-        elif isinstance(unit_ref, str):
-            unit = db.session.scalars(
-                db.select(Unit).where(Unit.callsign == unit_ref.strip().upper())
-            ).one_or_none()
-        if unit is None:
-            errors["unit_id"] = _l("No such unit.")
+        unit = _unit_ref(unit_ref, errors)
     if role == "unit" and unit is None and "unit_id" not in errors:
         errors["unit_id"] = _l("A unit user needs a unit.")
     if role in ROLES and role != "unit" and unit is not None:
@@ -406,6 +412,80 @@ def create_user(data: dict, *, actor: User | None = None) -> User:
     return user
 
 
+def _unit_ref(ref, errors: dict) -> Unit | None:
+    unit = None
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        unit = db.session.get(Unit, ref)
+    elif isinstance(ref, str):
+        unit = db.session.scalars(
+            db.select(Unit).where(Unit.callsign == ref.strip().upper())
+        ).one_or_none()
+    if unit is None or unit.retired_at is not None:
+        errors["unit_id"] = _l("No such unit.")
+        return None
+    return unit
+
+
+def update_user(user: User, data: dict, *, actor: User) -> User:
+    """Change a user's ``role``, ``unit_id`` (or ``unit`` callsign), ``full_name`` or
+    ``active``; commits with one ``user.updated`` event naming what changed (and
+    ``user.deactivated``/``user.activated``). A unit user needs a unit, others have none;
+    nobody changes their own role or deactivates themselves. A role change ends the
+    account's sessions and tokens, so that no screen keeps the old role's powers."""
+    errors = {}
+    for name in sorted(set(data) - {"role", "unit_id", "unit", "full_name", "active"}):
+        errors[name] = _l("Unknown field.")
+    role = data.get("role", user.role)
+    if role not in ROLES:
+        errors["role"] = _l("One of: %(choices)s.", choices=", ".join(ROLES))
+    unit_id = user.unit_id
+    if "unit_id" in data or "unit" in data:
+        ref = data.get("unit_id", data.get("unit"))
+        unit_id = None if ref in (None, "") else getattr(_unit_ref(ref, errors), "id", None)
+    elif role != "unit":
+        unit_id = None  # a user leaving the unit role leaves its unit
+    if role == "unit" and unit_id is None and "unit_id" not in errors:
+        errors["unit_id"] = _l("A unit user needs a unit.")
+    if role in ROLES and role != "unit" and unit_id is not None:
+        errors["unit_id"] = _l("Only unit users belong to a unit.")
+    full_name = data.get("full_name", user.full_name)
+    if full_name is not None and (not isinstance(full_name, str) or len(full_name) > 120):
+        errors["full_name"] = _l("At most %(n)s characters.", n=120)
+    active = data.get("active", user.is_active_flag)
+    if not isinstance(active, bool):
+        errors["active"] = _l("true or false.")
+    if errors:
+        raise ValidationError(_l("The user was not changed."), fields=errors)
+    if actor.id == user.id and (role != user.role or not active):
+        raise ValidationError(_l("You cannot change your own role or deactivate yourself."))
+    if actor.role != "admin":
+        raise Forbidden(_l("Only an admin may change accounts."))
+
+    changes = {}
+    for name, before, after in (
+        ("role", user.role, role),
+        ("unit_id", user.unit_id, unit_id),
+        ("full_name", user.full_name, (full_name or "").strip() or None),
+    ):
+        if before != after:
+            changes[name] = {"from": before, "to": after}
+            setattr(user, name, after)
+    if changes:
+        if "role" in changes or "unit_id" in changes:
+            _revoke_tokens(user)
+            _end_sessions(user)
+        events.record(
+            "user.updated",
+            actor=actor,
+            unit=user.unit_id,
+            data={"user_id": user.id, "username": user.username, "changes": changes},
+        )
+    if active != user.is_active_flag:
+        return set_active(user, active, actor=actor)  # commits
+    db.session.commit()
+    return user
+
+
 def set_locale(user: User, locale: str) -> None:
     if locale not in current_app.config["LANGUAGES"]:
         raise ValidationError(_l("Unknown language."), fields={"locale": _l("Unknown language.")})
@@ -423,6 +503,17 @@ def get_user(user_id: int) -> User:
 
 def list_users() -> list[User]:
     return list(db.session.scalars(db.select(User).order_by(User.username)))
+
+
+def locked_usernames() -> set[str]:
+    """The usernames locked out now from at least one address."""
+    return set(
+        db.session.scalars(
+            db.select(SignInThrottle.username)
+            .where(SignInThrottle.locked_until > clock.now())
+            .distinct()
+        )
+    )
 
 
 def users_by_id(ids) -> dict[int, User]:
