@@ -38,6 +38,11 @@ def test_pages_render_for_admins_and_supervisors_only(app, factory, admin_client
     ]
     for path in pages:
         assert admin_client.get(path).status_code in (200, 302), path
+    html = admin_client.get(f"/admin/users/{user['id']}").get_data(as_text=True)
+    assert 'data-testid="deactivate"' in html and 'data-testid="reset-password"' in html
+    assert 'data-testid="edit-unit"' in admin_client.get(f"/admin/units/{unit_id}").get_data(
+        as_text=True
+    )
     factory.user("supervisor", username="spv")
     supervisor = app.test_client()
     page_sign_in(supervisor, "spv")
