@@ -17,6 +17,17 @@ from .errors import ValidationError
 from .validation import Errors, parse_time
 
 MAX_LIMIT = 500
+# The events that name an account in ``data.user_id``.
+ACCOUNT_EVENTS = (
+    "user.created",
+    "user.updated",
+    "user.activated",
+    "user.deactivated",
+    "user.password_reset",
+    "user.sessions_revoked",
+    "user.unlocked",
+    "user.locale_changed",
+)
 TYPE_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)*\.?\*?$")
 
 
@@ -141,9 +152,16 @@ def _query(f: Filters):
     if f.unit_id is not None:
         query = query.where(Event.unit_id == f.unit_id)
     if f.user_id is not None:
-        # What the user did, and what was done to the account.
+        # What the user did, and what was done to the account (by type first, so that both
+        # halves use an index).
         query = query.where(
-            db.or_(Event.actor_id == f.user_id, Event.data["user_id"].as_integer() == f.user_id)
+            db.or_(
+                Event.actor_id == f.user_id,
+                db.and_(
+                    Event.type.in_(ACCOUNT_EVENTS),
+                    Event.data["user_id"].as_integer() == f.user_id,
+                ),
+            )
         )
     if f.types:
         clauses = []

@@ -56,6 +56,9 @@ def upgrade():
     )
     op.create_index('ix_unit_shifts_unit_starts', 'unit_shifts', ['unit_id', 'starts_at'], unique=False)
 
+    op.create_index('ix_events_actor', 'events', ['actor_id', 'id'], unique=False)
+    op.create_index('ix_events_at', 'events', ['at'], unique=False)
+
     op.create_table('category_settings',
     sa.Column('code', sa.String(length=48), nullable=False),
     sa.Column('default_priority', sa.Integer(), nullable=True),
@@ -69,6 +72,8 @@ def upgrade():
 
 def downgrade():
     op.drop_table('category_settings')
+    op.drop_index('ix_events_at', table_name='events')
+    op.drop_index('ix_events_actor', table_name='events')
     op.drop_index('ix_unit_shifts_unit_starts', table_name='unit_shifts')
     op.drop_table('unit_shifts')
     op.drop_table('sign_in_throttle')
