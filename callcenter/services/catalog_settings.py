@@ -9,11 +9,10 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import CategorySetting, User
+from ..models.ticket import MAX_UNITS
 from . import catalog, clock, events
 from .errors import NotFound, ValidationError
 from .validation import Errors, integer, unknown_fields
-
-MAX_UNITS = 10
 
 
 def _overlay(category: catalog.Category, setting: CategorySetting | None) -> catalog.Category:
