@@ -28,7 +28,20 @@ class JSONProvider(DefaultJSONProvider):
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, CLI. No I/O happens here."""
-    from . import auth, cli, console, converters, health, i18n, mdt, reports, templating, webhooks
+    from . import (
+        admin,
+        auth,
+        cli,
+        console,
+        converters,
+        health,
+        i18n,
+        mdt,
+        reports,
+        security,
+        templating,
+        webhooks,
+    )
     from .api import bp as api_bp
     from .extensions import babel, celery_init_app, csrf, db, limiter, login_manager, migrate
     from .ops import logs as ops_logs
@@ -57,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     events.init_app(app)
     ops_logs.init_app(app)
     auth.init_app(app)
+    security.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(scrape.bp)
@@ -65,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(console.bp)
     app.register_blueprint(mdt.bp, url_prefix="/mdt")
     app.register_blueprint(reports.bp, url_prefix="/reports")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(webhooks.bp, url_prefix="/webhooks")
     cli.init_app(app)
     templating.init_app(app)

@@ -49,7 +49,10 @@ def create_user(username, role, unit, full_name):
 @click.command("seed-demo")
 def seed_demo():
     """Create Polres Malang: its Polsek sectors, patrol units, one user per role."""
-    created = demo.seed()
+    try:
+        created = demo.seed()
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
     if not any(created.values()):
         click.echo("demo data already present")
     else:

@@ -58,8 +58,13 @@ class Defaults:
     # Sign-in.
     CALLCENTER_TOKEN_TTL_S = 12 * 3600
     CALLCENTER_SESSION_IDLE_MIN = 60
+    CALLCENTER_SESSION_MAX_H = 12.0  # a page session ends after this however active (a shift)
+    # Per username and client address: after this many failures, a delay of LOCKOUT_S that
+    # doubles with every further failure, up to LOCKOUT_MAX_S.
     CALLCENTER_LOCKOUT_FAILURES = 5
     CALLCENTER_LOCKOUT_S = 600
+    CALLCENTER_LOCKOUT_MAX_S = 24 * 3600
+    CALLCENTER_HSTS_S = 365 * 24 * 3600  # Strict-Transport-Security max-age over HTTPS
     CALLCENTER_LOGIN_RATE = "20/minute"
     CALLCENTER_PROXY_HOPS = 0  # set to 1 behind one reverse proxy
 
@@ -127,6 +132,7 @@ class Defaults:
     LANGUAGES = ("id", "en")
 
     MAX_CONTENT_LENGTH = 64 * 1024
+    SESSION_COOKIE_SECURE = False  # True: the cookie only over HTTPS (also set over HTTPS)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "cc110_session"

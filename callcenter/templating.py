@@ -31,6 +31,17 @@ def _described(exc, code: int):
     return description
 
 
+def duration(seconds) -> str:
+    """An age or a wait as people read it: ``45 s``, ``12 min``, ``3 h 5 min``."""
+    seconds = max(0, int(seconds or 0))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
 def _error_page(code: int):
     def handler(exc):
         if request.blueprint == "api" or request.path.startswith("/api/"):
@@ -62,6 +73,7 @@ def init_app(app) -> None:
     from .services import phones
 
     app.add_template_filter(wib, "wib")
+    app.add_template_filter(duration, "duration")
     app.add_template_filter(category_label, "category_label")
     app.add_template_filter(phones.display, "phone")
     app.add_template_global(lambda: str(get_locale() or "id"), "current_locale")

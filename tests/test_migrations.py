@@ -36,6 +36,8 @@ EXPECTED = {
     "handoffs",
     "callbacks",
     "callback_attempts",
+    "unit_shifts",
+    "category_settings",
 }
 
 

@@ -129,4 +129,4 @@ def page_args() -> tuple[int, int | None]:
     return limit, after
 
 
-from . import admin, assignments, auth, events, followups, tickets, units, wa  # noqa: E402,F401
+from . import admin, assignments, audit, auth, events, followups, tickets, units, wa  # noqa: E402,F401

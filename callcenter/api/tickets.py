@@ -11,6 +11,7 @@ from ..services import (
     accounts,
     calls,
     catalog,
+    catalog_settings,
     emergency,
     events,
     handoffs,
@@ -45,7 +46,7 @@ def ticket_body(ticket) -> dict:
 @bp.get("/categories")
 @roles_required()
 def categories():
-    return jsonify([c.to_json() for c in catalog.CATEGORIES])
+    return jsonify([c.to_json() for c in catalog_settings.categories()])
 
 
 @bp.post("/tickets")

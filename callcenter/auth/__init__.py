@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, g, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 
@@ -27,7 +29,13 @@ def _load_session_user(user_id: str) -> User | None:
     if bearer_token() is not None:
         return None
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    if user is None:
+        return None
+    # Revoked server-side (sign-out, deactivation, password reset) or past its absolute
+    # lifetime: the cookie, wherever it was copied to, no longer signs anyone in.
+    if not accounts.session_valid(user, session.get("sv"), session.get("t0"), time.time()):
+        return None
+    return user
 
 
 @login_manager.request_loader
@@ -76,7 +84,11 @@ def _csrf_guard():
 
 def init_app(app) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.session_protection = "strong"
+    # Flask-Login's "strong" protection threw away any session without its fingerprint,
+    # which also made a bearer-token call from a browser holding a not-signed-in cookie
+    # answer 401, and it ends sessions when a phone changes networks. Sessions are
+    # instead revoked server-side (the user's session version) and have an absolute lifetime.
+    login_manager.session_protection = None
     app.session_interface = SessionInterface()
     app.before_request(_csrf_guard)
 

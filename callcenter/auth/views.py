@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
@@ -55,6 +56,8 @@ def login():
         else:
             session.clear()
             login_user(user)
+            session["sv"] = user.session_version  # revoked when the version moves on
+            session["t0"] = int(time.time())  # the absolute lifetime counts from here
             # Names this sign-in: signing out ends the live streams it opened.
             session["sid"] = secrets.token_urlsafe(12)
             session.permanent = True  # idle timeout: PERMANENT_SESSION_LIFETIME, refreshed

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..auth.decorators import roles_required
 from ..models.ticket import CHANNELS, MAX_UNITS
-from ..services import catalog, events
+from ..services import catalog, catalog_settings, events
 from ..services.whatsapp import outbox, settings, texts
 from . import bp
 
@@ -41,7 +41,7 @@ def index():
         "lastEventId": events.last_id(),
         "categories": [
             c.to_json() | {"keywords": list(c.keywords), "label_local": c.label(locale)}
-            for c in catalog.CATEGORIES
+            for c in catalog_settings.categories()
             if c.intake
         ],
         # Every category's name, also those never chosen at intake (the officer in danger).

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..auth.decorators import roles_required
 from ..models.ticket import MAX_UNITS
-from ..services import catalog, units
+from ..services import catalog, catalog_settings, units
 from ..services.errors import NotFound
 from . import bp, strings
 
@@ -47,7 +47,7 @@ def index():
         "mdt/index.html",
         unit=unit,
         # What a unit may log when it finds an incident: categories that send units.
-        onview_categories=[c for c in catalog.CATEGORIES if c.dispatch and c.intake],
+        onview_categories=[c for c in catalog_settings.categories() if c.dispatch and c.intake],
         max_units=MAX_UNITS,
         resolutions=catalog.RESOLUTIONS,
         decline_reasons=catalog.DECLINE_REASONS,

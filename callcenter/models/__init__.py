@@ -4,11 +4,12 @@ from .agencies import Agency, Handoff
 from .assignment import Assignment
 from .callbacks import Callback, CallbackAttempt
 from .calls import Call
+from .catalog import CategorySetting
 from .emergency import Emergency
 from .event import Event, EventRecipient
 from .notes import TicketNote
 from .ticket import IdempotencyKey, Ticket, TicketCounter
-from .unit import Sector, Unit, UnitPosition
+from .unit import Sector, Unit, UnitPosition, UnitShift
 from .user import ApiToken, SignInThrottle, User
 from .whatsapp import WaCursor, WaMessage, WaSetting, WaStatus, WaThread
 
@@ -19,6 +20,7 @@ __all__ = [
     "Call",
     "Callback",
     "CallbackAttempt",
+    "CategorySetting",
     "Emergency",
     "Event",
     "EventRecipient",
@@ -31,6 +33,7 @@ __all__ = [
     "TicketNote",
     "Unit",
     "UnitPosition",
+    "UnitShift",
     "User",
     "WaCursor",
     "WaMessage",

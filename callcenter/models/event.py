@@ -29,6 +29,8 @@ class Event(db.Model):
         Index("ix_events_ticket", "ticket_id", "id"),
         Index("ix_events_unit", "unit_id", "id"),
         Index("ix_events_type", "type", "id"),
+        Index("ix_events_actor", "actor_id", "id"),  # the audit view: what a user did
+        Index("ix_events_at", "at"),  # the audit view: a time range
     )
 
     def to_json(self) -> dict:

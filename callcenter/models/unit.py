@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import JSONType, UTCDateTime, utcnow
 
 UNIT_STATUSES = ("off_duty", "available", "dispatched", "en_route", "on_scene", "unavailable")
 UNIT_KINDS = ("car", "motorcycle", "foot", "boat")
@@ -27,6 +27,7 @@ class Sector(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     lat: Mapped[float | None]
     lon: Mapped[float | None]
+    phone: Mapped[str | None] = mapped_column(String(40))
 
     def to_json(self) -> dict:
         return {
@@ -35,6 +36,7 @@ class Sector(db.Model):
             "name": self.name,
             "lat": self.lat,
             "lon": self.lon,
+            "phone": self.phone,
         }
 
 
@@ -57,6 +59,8 @@ class Unit(db.Model):
     # When the server applied it: screens fetch the positions that moved since they last looked.
     position_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A retired unit keeps its history but is never routed, listed for dispatch or signed in.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sector: Mapped[Sector | None] = relationship(lazy="joined")
 
@@ -82,6 +86,32 @@ class Unit(db.Model):
             "position_age_s": (
                 round((now - self.position_at).total_seconds(), 1) if self.position_at else None
             ),
+            "retired": self.retired_at is not None,
+        }
+
+
+class UnitShift(db.Model):
+    """The crew on duty in a unit for one shift: officer names and NRP numbers."""
+
+    __tablename__ = "unit_shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    officers: Mapped[list] = mapped_column(JSONType, default=list)  # [{name, nrp}]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_unit_shifts_unit_starts", "unit_id", "starts_at"),)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "unit_id": self.unit_id,
+            "starts_at": self.starts_at,
+            "ends_at": self.ends_at,
+            "officers": list(self.officers or []),
         }
 
 

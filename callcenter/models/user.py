@@ -27,6 +27,10 @@ class User(UserMixin, db.Model):
     is_active_flag: Mapped[bool] = mapped_column("is_active", default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every page session carries the version it began under; raising it (sign-out,
+    # deactivation, a password reset) ends them all on their next request.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit = relationship("Unit", lazy="joined")
 
@@ -65,15 +69,17 @@ class ApiToken(db.Model):
 
 
 class SignInThrottle(db.Model):
-    """Failed sign-ins per username, kept whether or not the user exists.
+    """Failed sign-ins per username and client address, kept whether or not the user exists.
 
     Keying on the name typed, not on the account, makes a lockout look the same for a
-    real and an invented username, so the lockout cannot reveal who exists.
+    real and an invented username, so the lockout cannot reveal who exists. Keying on the
+    address too means a stranger elsewhere cannot lock a dispatcher out of their own desk.
     """
 
     __tablename__ = "sign_in_throttle"
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

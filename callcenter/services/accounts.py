@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import os
 import re
 import secrets
 from datetime import timedelta
@@ -23,7 +25,11 @@ from .validation import is_id
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-PASSWORD_MIN = 8
+PASSWORD_MIN = 10
+PASSWORD_MAX = 256
+COMMON_PASSWORDS = os.path.join(
+    os.path.dirname(os.path.dirname(__file__)), "data", "common-passwords.txt.gz"
+)
 BAD_CREDENTIALS = _l("Wrong username or password.")
 
 
@@ -48,22 +54,66 @@ def normalise_username(username: str) -> str:
     return (username or "").strip().lower()
 
 
+@cache
+def _common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip().lower() for line in lines if line.strip())
+
+
+def password_problem(password, username: str | None = None):
+    """Why ``password`` may not be used (a message), or None when it may.
+
+    At least ``PASSWORD_MIN`` characters, not a common password (a bundled list of 20,000),
+    and not the username.
+    """
+    if not isinstance(password, str) or len(password) < PASSWORD_MIN:
+        return _l("At least %(n)s characters.", n=PASSWORD_MIN)
+    if len(password) > PASSWORD_MAX:
+        return _l("At most %(n)s characters.", n=PASSWORD_MAX)
+    folded = password.strip().lower()
+    if folded in _common_passwords() or (username and folded == normalise_username(username)):
+        return _l("This password is too common. Choose another.")
+    return None
+
+
+def _lock_delay(failures: int) -> timedelta:
+    """The delay after ``failures`` consecutive failures: none before the threshold, then
+    ``CALLCENTER_LOCKOUT_S``, doubling with every further failure up to the maximum."""
+    cfg = current_app.config
+    over = failures - cfg["CALLCENTER_LOCKOUT_FAILURES"]
+    if over < 0:
+        return timedelta(0)
+    seconds = cfg["CALLCENTER_LOCKOUT_S"] * 2 ** min(over, 20)
+    return timedelta(seconds=min(seconds, cfg["CALLCENTER_LOCKOUT_MAX_S"]))
+
+
+def _locked_message(until, now):
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return _l("Too many failed attempts. Try again in %(n)s minutes.", n=minutes)
+
+
 def authenticate(
     username: str, password: str, *, remote_addr: str | None = None, via: str = "page"
 ) -> User:
     """Check a password, with lockout; commit the outcome and its audit event.
 
-    After ``CALLCENTER_LOCKOUT_FAILURES`` wrong passwords for one username, that username
-    is refused for ``CALLCENTER_LOCKOUT_S`` seconds. Raises ``Unauthorized`` with one message
-    for every wrong name or password, ``Locked`` while locked (for existing and unknown
-    names alike), and returns the user otherwise.
+    Failures count per username *and* client address: after ``CALLCENTER_LOCKOUT_FAILURES``
+    wrong passwords for one name from one address, that name is refused from that address
+    for ``CALLCENTER_LOCKOUT_S`` seconds, twice as long after each further failure (up to
+    ``CALLCENTER_LOCKOUT_MAX_S``). A stranger elsewhere therefore cannot lock anyone out.
+    Failures older than the maximum delay are forgotten. Raises ``Unauthorized`` with one
+    message for every wrong name or password, ``Locked`` while locked (for existing and
+    unknown names alike), and returns the user otherwise.
     """
     cfg = current_app.config
     name = normalise_username(username)[:64]
+    address = (remote_addr or "unknown")[:64]
     now = clock.now()
-    sql.insert_ignore(SignInThrottle, {"username": name, "failures": 0})
+    sql.insert_ignore(SignInThrottle, {"username": name, "address": address, "failures": 0})
     throttle = db.session.scalars(
-        db.select(SignInThrottle).where(SignInThrottle.username == name).with_for_update()
+        db.select(SignInThrottle)
+        .where(SignInThrottle.username == name, SignInThrottle.address == address)
+        .with_for_update()
     ).one()
     user = db.session.scalars(db.select(User).where(User.username == name)).one_or_none()
     audit = {"username": name, "ip": remote_addr, "via": via}
@@ -71,27 +121,27 @@ def authenticate(
     if throttle.locked_until and throttle.locked_until > now:
         events.record("auth.sign_in_failed", actor=user, data={**audit, "reason": "locked"})
         db.session.commit()
-        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
-        raise Locked(_l("Too many failed attempts. Try again in %(n)s minutes.", n=minutes))
+        raise Locked(_locked_message(throttle.locked_until, now))
+    forget = timedelta(seconds=cfg["CALLCENTER_LOCKOUT_MAX_S"])
+    if throttle.last_failure_at and now - throttle.last_failure_at > forget:
+        throttle.failures = 0
 
     ok = _verify(user.password_hash if user else _dummy_hash(), password or "")
     if not ok or user is None or not user.is_active:
         throttle.failures += 1
         throttle.last_failure_at = now
         events.record("auth.sign_in_failed", actor=user, data={**audit, "reason": "credentials"})
-        locked = throttle.failures >= cfg["CALLCENTER_LOCKOUT_FAILURES"]
-        if locked:
-            throttle.locked_until = now + timedelta(seconds=cfg["CALLCENTER_LOCKOUT_S"])
-            throttle.failures = 0
+        delay = _lock_delay(throttle.failures)
+        if delay:
+            throttle.locked_until = now + delay
             events.record(
                 "auth.locked_out",
                 actor=user,
                 data={**audit, "until": throttle.locked_until.isoformat()},
             )
         db.session.commit()
-        if locked:
-            minutes = max(1, cfg["CALLCENTER_LOCKOUT_S"] // 60)
-            raise Locked(_l("Too many failed attempts. Try again in %(n)s minutes.", n=minutes))
+        if delay:
+            raise Locked(_locked_message(now + delay, now))
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
 
     throttle.failures = 0
@@ -145,28 +195,159 @@ def revoke_token(raw: str) -> None:
 
 
 def record_sign_out(user: User, *, session_id: str | None = None) -> None:
-    """Audit a page sign-out; ``session_id`` names the session whose live streams end."""
+    """Sign a person out: every page session of the account ends (a copied cookie too),
+    and the live streams of ``session_id`` end; commits with its audit event. Bearer
+    tokens (a unit's device) are not touched."""
     data = {"username": user.username}
     if session_id:
         data["session"] = session_id
+    _end_sessions(user)
     events.record("auth.signed_out", actor=user, data=data)
     db.session.commit()
 
 
+def session_valid(user: User, version, started_at, now_ts: float) -> bool:
+    """Whether a page session that began at ``started_at`` (epoch seconds) under session
+    ``version`` may still act for ``user``: the version is current and the session is
+    younger than ``CALLCENTER_SESSION_MAX_H``, whatever its idle time."""
+    if not user.is_active or version != user.session_version:
+        return False
+    if not isinstance(started_at, int | float):
+        return False
+    return now_ts - started_at < current_app.config["CALLCENTER_SESSION_MAX_H"] * 3600
+
+
+def _end_sessions(user: User) -> None:
+    # A conditional increment: two sign-outs at once both take effect.
+    db.session.execute(
+        db.update(User)
+        .where(User.id == user.id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(user, ["session_version"])
+
+
+def _revoke_tokens(user: User) -> int:
+    now = clock.now()
+    result = db.session.execute(
+        db.update(ApiToken)
+        .where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
 def set_active(user: User, active: bool, *, actor: User | None = None) -> User:
     """Activate or deactivate an account; commits with its audit event. A deactivated user
-    cannot sign in, every token of theirs stops working, and their live streams end."""
+    cannot sign in, every token and page session of theirs ends at once (revoked, so that
+    reactivating the account does not revive them), and their live streams end."""
     if user.is_active_flag == active:
         return user
-    user.is_active_flag = active
-    events.record(
-        "user.activated" if active else "user.deactivated",
-        actor=actor,
-        unit=user.unit_id,
-        data={"user_id": user.id, "username": user.username},
-    )
+    if not active and actor is not None and actor.id == user.id:
+        raise ValidationError(_l("You cannot deactivate your own account."))
+    if active:
+        user.is_active_flag = True
+        events.record(
+            "user.activated",
+            actor=actor,
+            unit=user.unit_id,
+            data={"user_id": user.id, "username": user.username},
+        )
+    else:
+        deactivate(user, actor=actor)
     db.session.commit()
     return user
+
+
+def deactivate(user: User, *, actor: User | None = None) -> None:
+    """Deactivate ``user`` within the caller's transaction (no commit): tokens revoked,
+    sessions ended, the ``user.deactivated`` event (which ends the live streams) queued."""
+    user.is_active_flag = False
+    revoked = _revoke_tokens(user)
+    _end_sessions(user)
+    events.record(
+        "user.deactivated",
+        actor=actor,
+        unit=user.unit_id,
+        data={"user_id": user.id, "username": user.username, "tokens_revoked": revoked},
+    )
+
+
+def revoke_sessions(user: User, *, actor: User | None = None) -> int:
+    """Sign an account out everywhere (a lost phone): every token and page session ends,
+    and its live streams; commits with its audit event. Returns the tokens revoked."""
+    revoked = _revoke_tokens(user)
+    _end_sessions(user)
+    events.record(
+        "user.sessions_revoked",
+        actor=actor,
+        unit=user.unit_id,
+        data={"user_id": user.id, "username": user.username, "tokens_revoked": revoked},
+    )
+    db.session.commit()
+    return revoked
+
+
+def reset_password(user: User, password: str | None = None, *, actor: User | None = None):
+    """Give ``user`` a new password: ``password`` when the admin sets one, otherwise a
+    generated one (returned, to be shown once). Every token and session of the account
+    ends, its streams too, and its sign-in lockouts are lifted; commits with its audit
+    event (which never holds the password)."""
+    generated = password is None
+    if generated:
+        password = secrets.token_urlsafe(12)
+    problem = password_problem(password, user.username)
+    if problem:
+        raise ValidationError(_l("The password was not changed."), fields={"password": problem})
+    user.password_hash = hash_password(password)
+    user.password_changed_at = clock.now()
+    revoked = _revoke_tokens(user)
+    _end_sessions(user)
+    db.session.execute(db.delete(SignInThrottle).where(SignInThrottle.username == user.username))
+    events.record(
+        "user.password_reset",
+        actor=actor,
+        unit=user.unit_id,
+        data={
+            "user_id": user.id,
+            "username": user.username,
+            "generated": generated,
+            "tokens_revoked": revoked,
+        },
+    )
+    db.session.commit()
+    return password if generated else None
+
+
+def lockouts(username: str) -> list[SignInThrottle]:
+    """The addresses from which ``username`` is locked out now."""
+    return list(
+        db.session.scalars(
+            db.select(SignInThrottle).where(
+                SignInThrottle.username == normalise_username(username),
+                SignInThrottle.locked_until > clock.now(),
+            )
+        )
+    )
+
+
+def unlock(user: User, *, actor: User | None = None) -> int:
+    """Lift every sign-in lockout of ``user`` (from any address); commits with its audit
+    event. Returns how many addresses were locked out."""
+    locked = len(lockouts(user.username))
+    db.session.execute(db.delete(SignInThrottle).where(SignInThrottle.username == user.username))
+    events.record(
+        "user.unlocked",
+        actor=actor,
+        unit=user.unit_id,
+        data={"user_id": user.id, "username": user.username, "addresses": locked},
+    )
+    db.session.commit()
+    return locked
 
 
 def create_user(data: dict, *, actor: User | None = None) -> User:
@@ -184,10 +365,9 @@ def create_user(data: dict, *, actor: User | None = None) -> User:
             "2-64 characters: lower-case letters, digits, dot, dash or underscore."
         )
     password = data.get("password")
-    if not isinstance(password, str) or len(password) < PASSWORD_MIN:
-        errors["password"] = _l("At least %(n)s characters.", n=PASSWORD_MIN)
-    elif len(password) > 256:
-        errors["password"] = _l("At most %(n)s characters.", n=256)
+    problem = password_problem(password, username)
+    if problem:
+        errors["password"] = problem
     role = data.get("role")
     if role not in ROLES:
         errors["role"] = _l("One of: %(choices)s.", choices=", ".join(ROLES))
@@ -198,14 +378,7 @@ def create_user(data: dict, *, actor: User | None = None) -> User:
     unit = None
     unit_ref = data.get("unit_id", data.get("unit"))
     if unit_ref not in (None, ""):
-        if is_id(unit_ref):
-            unit = db.session.get(Unit, unit_ref)
-        elif isinstance(unit_ref, str):
-            unit = db.session.scalars(
-                db.select(Unit).where(Unit.callsign == unit_ref.strip().upper())
-            ).one_or_none()
-        if unit is None:
-            errors["unit_id"] = _l("No such unit.")
+        unit = _unit_ref(unit_ref, errors)
     if role == "unit" and unit is None and "unit_id" not in errors:
         errors["unit_id"] = _l("A unit user needs a unit.")
     if role in ROLES and role != "unit" and unit is not None:
@@ -240,6 +413,80 @@ def create_user(data: dict, *, actor: User | None = None) -> User:
     return user
 
 
+def _unit_ref(ref, errors: dict) -> Unit | None:
+    unit = None
+    if is_id(ref):
+        unit = db.session.get(Unit, ref)
+    elif isinstance(ref, str):
+        unit = db.session.scalars(
+            db.select(Unit).where(Unit.callsign == ref.strip().upper())
+        ).one_or_none()
+    if unit is None or unit.retired_at is not None:
+        errors["unit_id"] = _l("No such unit.")
+        return None
+    return unit
+
+
+def update_user(user: User, data: dict, *, actor: User) -> User:
+    """Change a user's ``role``, ``unit_id`` (or ``unit`` callsign), ``full_name`` or
+    ``active``; commits with one ``user.updated`` event naming what changed (and
+    ``user.deactivated``/``user.activated``). A unit user needs a unit, others have none;
+    nobody changes their own role or deactivates themselves. A role change ends the
+    account's sessions and tokens, so that no screen keeps the old role's powers."""
+    errors = {}
+    for name in sorted(set(data) - {"role", "unit_id", "unit", "full_name", "active"}):
+        errors[name] = _l("Unknown field.")
+    role = data.get("role", user.role)
+    if role not in ROLES:
+        errors["role"] = _l("One of: %(choices)s.", choices=", ".join(ROLES))
+    unit_id = user.unit_id
+    if "unit_id" in data or "unit" in data:
+        ref = data.get("unit_id", data.get("unit"))
+        unit_id = None if ref in (None, "") else getattr(_unit_ref(ref, errors), "id", None)
+    elif role != "unit":
+        unit_id = None  # a user leaving the unit role leaves its unit
+    if role == "unit" and unit_id is None and "unit_id" not in errors:
+        errors["unit_id"] = _l("A unit user needs a unit.")
+    if role in ROLES and role != "unit" and unit_id is not None:
+        errors["unit_id"] = _l("Only unit users belong to a unit.")
+    full_name = data.get("full_name", user.full_name)
+    if full_name is not None and (not isinstance(full_name, str) or len(full_name) > 120):
+        errors["full_name"] = _l("At most %(n)s characters.", n=120)
+    active = data.get("active", user.is_active_flag)
+    if not isinstance(active, bool):
+        errors["active"] = _l("true or false.")
+    if errors:
+        raise ValidationError(_l("The user was not changed."), fields=errors)
+    if actor.id == user.id and (role != user.role or not active):
+        raise ValidationError(_l("You cannot change your own role or deactivate yourself."))
+    if actor.role != "admin":
+        raise Forbidden(_l("Only an admin may change accounts."))
+
+    changes = {}
+    for name, before, after in (
+        ("role", user.role, role),
+        ("unit_id", user.unit_id, unit_id),
+        ("full_name", user.full_name, (full_name or "").strip() or None),
+    ):
+        if before != after:
+            changes[name] = {"from": before, "to": after}
+            setattr(user, name, after)
+    if changes:
+        if "role" in changes or "unit_id" in changes:
+            _revoke_tokens(user)
+            _end_sessions(user)
+        events.record(
+            "user.updated",
+            actor=actor,
+            unit=user.unit_id,
+            data={"user_id": user.id, "username": user.username, "changes": changes},
+        )
+    if active != user.is_active_flag:
+        return set_active(user, active, actor=actor)  # commits
+    db.session.commit()
+    return user
+
+
 def set_locale(user: User, locale: str) -> None:
     if locale not in current_app.config["LANGUAGES"]:
         raise ValidationError(_l("Unknown language."), fields={"locale": _l("Unknown language.")})
@@ -257,6 +504,17 @@ def get_user(user_id: int) -> User:
 
 def list_users() -> list[User]:
     return list(db.session.scalars(db.select(User).order_by(User.username)))
+
+
+def locked_usernames() -> set[str]:
+    """The usernames locked out now from at least one address."""
+    return set(
+        db.session.scalars(
+            db.select(SignInThrottle.username)
+            .where(SignInThrottle.locked_until > clock.now())
+            .distinct()
+        )
+    )
 
 
 def users_by_id(ids) -> dict[int, User]:

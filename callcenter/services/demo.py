@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import random
 
+from flask import current_app
+
 from ..extensions import db
 from ..models import Sector, Unit, User
 from . import accounts, clock, events, locator
@@ -64,6 +66,11 @@ def seed(*, available: bool = True) -> dict:
     Units start ``available`` at their station (with a fresh position) so that calls can be
     routed at once; each unit also gets a sign-in named after its callsign.
     """
+    if current_app.config["CALLCENTER_ENV"] == "production":
+        raise RuntimeError(
+            "seed-demo refuses to run with CALLCENTER_ENV=production: its accounts share "
+            "a published password"
+        )
     created = {"sectors": 0, "units": 0, "users": 0}
     if db.session.scalar(db.select(db.func.count()).select_from(Sector)):
         return created

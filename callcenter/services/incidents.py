@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import Assignment, Ticket, Unit, User
 from ..models.ticket import MAX_UNITS, OPEN_STATUSES
-from . import catalog, clock, events, queue, routing, slots, state
+from . import catalog, catalog_settings, clock, events, queue, routing, slots, state
 from .errors import Conflict, NotFound, ValidationError
 from .validation import Errors, coordinates, integer, optional_text, unknown_fields
 
@@ -117,7 +117,7 @@ def close(ticket_id: int, data: dict, *, actor: User) -> Ticket:
 
 def dispatch_category(value, errors: Errors, name: str = "category") -> catalog.Category | None:
     """A category that sends units and may be chosen by people (not the emergency one)."""
-    category = catalog.get(value) if isinstance(value, str) else None
+    category = catalog_settings.get(value) if isinstance(value, str) else None
     if category is None:
         errors.add(name, _l("Choose a category from the catalog."))
     elif not category.dispatch or not category.intake:

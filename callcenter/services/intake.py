@@ -14,7 +14,19 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Call, IdempotencyKey, Ticket, TicketCounter, User
 from ..models.ticket import CHANNELS, MAX_UNITS, OPEN_STATUSES
-from . import callbacks, catalog, clock, events, geo, handoffs, phones, queue, sql, state
+from . import (
+    callbacks,
+    catalog,
+    catalog_settings,
+    clock,
+    events,
+    geo,
+    handoffs,
+    phones,
+    queue,
+    sql,
+    state,
+)
 from .errors import ValidationError
 from .validation import Errors, coordinates, integer, optional_text, require_object, unknown_fields
 
@@ -51,7 +63,8 @@ def validate(data) -> dict:
     if channel not in CHANNELS:
         errors.add("channel", _l("One of: %(choices)s.", choices=", ".join(CHANNELS)))
 
-    category = catalog.get(data.get("category")) if isinstance(data.get("category"), str) else None
+    code = data.get("category")
+    category = catalog_settings.get(code) if isinstance(code, str) else None  # local defaults
     if category is None:
         errors.add("category", _l("Choose a category from the catalog."))
     elif not category.intake:

@@ -89,7 +89,10 @@ def create_unit(data: dict, *, actor: User | None = None) -> Unit:
 
 
 def list_units() -> list[Unit]:
-    return list(db.session.scalars(db.select(Unit).order_by(Unit.callsign)))
+    """The units in service (retired ones are left out), by callsign."""
+    return list(
+        db.session.scalars(db.select(Unit).where(Unit.retired_at.is_(None)).order_by(Unit.callsign))
+    )
 
 
 def list_sectors() -> list[Sector]:

@@ -110,15 +110,19 @@ def dumps(data) -> str:
     return json.dumps(data, default=_json_default, separators=(",", ":"))
 
 
+# Account changes that end every stream of the user.
+USER_CLOSING = ("user.deactivated", "user.password_reset", "user.sessions_revoked")
+
+
 def close_keys(event: Event) -> tuple[str, ...]:
     """The credentials whose streams this event ends: a revoked token, a signed-out page
-    session, a deactivated user."""
+    session, a deactivated user (or one whose password was reset or sessions revoked)."""
     data = event.data or {}
     if event.type == "auth.token_revoked" and data.get("token_id"):
         return (f"token-{data['token_id']}",)
     if event.type == "auth.signed_out" and data.get("session"):
         return (f"session-{data['session']}",)
-    if event.type == "user.deactivated" and data.get("user_id"):
+    if event.type in USER_CLOSING and data.get("user_id"):
         return (f"user-{data['user_id']}",)
     return ()
 

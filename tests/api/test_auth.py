@@ -78,7 +78,7 @@ def test_lockout_after_five_failures_for_ten_minutes(client, factory, app):
     locked = sign_in(client, "andi", PASSWORD)
     assert locked.status_code == 429
     with app.app_context():
-        throttle = db.session.get(SignInThrottle, "andi")
+        throttle = db.session.get(SignInThrottle, ("andi", "127.0.0.1"))
         remaining = (throttle.locked_until - clock.now()).total_seconds()
         assert 590 < remaining <= 600
         # Ten minutes later the right password works again.

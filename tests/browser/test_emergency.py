@@ -110,7 +110,7 @@ def test_the_officer_holds_the_button_and_every_console_shows_the_alarm_until_ac
     # Held for 2 s: the progress fills, and the signal goes with the phone's position.
     phone.mouse.down()
     phone.wait_for_function(
-        "Number(document.querySelector('[data-testid=panic]').dataset.progress) >= 50"
+        "() => Number(document.querySelector('[data-testid=panic]').dataset.progress) >= 50"
     )
     card = phone.get_by_test_id("emergency")
     expect(card).to_have_attribute("data-state", "raised", timeout=WAIT_MS)
@@ -140,7 +140,7 @@ def test_the_officer_holds_the_button_and_every_console_shows_the_alarm_until_ac
         " return Math.abs(c.lat - lat) < 0.002 && Math.abs(c.lng - lon) < 0.002; }",
         arg=list(here),
     )
-    sari.wait_for_function("window.alerts.tones > 0")  # the repeating tone
+    sari.wait_for_function("() => window.alerts.tones > 0")  # the repeating tone
     expect(sari.get_by_test_id("alarm-sound")).to_be_hidden()
     expect(row(sari, ticket.number).get_by_test_id("flag-alarm")).to_be_visible()
     screenshot(phone, "mdt-emergency")
@@ -168,7 +168,7 @@ def test_the_officer_holds_the_button_and_every_console_shows_the_alarm_until_ac
     sari.reload()
     expect(sari.locator("body.console-ready")).to_have_count(1)
     expect(alarm).to_be_visible()
-    sari.wait_for_function("window.alerts.tones > 0")
+    sari.wait_for_function("() => window.alerts.tones > 0")
 
     # A second console, where the browser still blocks sound: it says so, and a click fixes it.
     budi = open_console(new_page, live_server, factory, role="supervisor", username="budi")
@@ -184,7 +184,7 @@ def test_the_officer_holds_the_button_and_every_console_shows_the_alarm_until_ac
     screenshot(budi, "console-alarm-sound-blocked")
     sound.click()
     expect(sound).to_be_hidden()
-    budi.wait_for_function("window.alerts.tones > 0")
+    budi.wait_for_function("() => window.alerts.tones > 0")
 
     # Acknowledged on the first console: gone from both, and the officer is told.
     alarm.get_by_test_id("alarm-ack").click()

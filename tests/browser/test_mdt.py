@@ -97,7 +97,7 @@ def test_a_unit_receives_accepts_and_clears_a_job_on_its_phone(
     expect(offer).to_contain_text("0,4 km")
     expect(offer).to_contain_text(ticket["number"])
     expect(offer).to_have_attribute("data-alerting", "true")
-    page.wait_for_function("window.alerts.tones > 0 && window.alerts.vibrations > 0")
+    page.wait_for_function("() => window.alerts.tones > 0 && window.alerts.vibrations > 0")
     expect(page.get_by_test_id("countdown")).to_have_text(re.compile(r"^0:[0-4]\d$"))
     expect(page.get_by_test_id("unit-status")).to_have_text("Ditugaskan")
     screenshot(page, "mdt-offer")

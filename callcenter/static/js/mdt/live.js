@@ -6,7 +6,7 @@ import { LiveStream } from "../common/stream.js";
 import { announce } from "./alert.js";
 import { refresh } from "./job.js";
 import { loadJobs } from "./jobs.js";
-import { T, cfg, el, showMessage, state } from "./page.js";
+import { T, cfg, el, showMessage, signedIn, state } from "./page.js";
 
 // The stream's states as this page names them (data-state and the words in T.conn).
 const SHOWN = {
@@ -61,7 +61,10 @@ export const stream = new LiveStream(
   {
     onEvent,
     onState(name) {
-      if (SHOWN[name]) setConnection(SHOWN[name]); // signed out: the page goes to sign-in
+      // Signed out elsewhere (deactivated, password reset): asking confirms it with a 401,
+      // and the page goes to sign-in at once instead of at its next call.
+      if (name === "signed_out") signedIn();
+      if (SHOWN[name]) setConnection(SHOWN[name]);
     },
     onOpen() {
       // Whatever happened while the stream was down (or before it first opened).
