@@ -5,6 +5,7 @@
 // and the form keeps what was typed.
 
 import { randomKey } from "../common/api.js";
+import { now as serverNow } from "../common/clock.js";
 import { h, replaceChildren } from "../common/dom.js";
 import { wib } from "../common/format.js";
 import { applyTicket } from "./store.js";
@@ -48,6 +49,7 @@ export class Intake {
     this.pending = null; // {key, text} of the request in flight, or whose answer never came
     this.busy = false;
     this.landmarks = [];
+    this.answeredAt = null; // when the dispatcher started on this call (server clock)
 
     this.index = page.categories.map((c) => ({
       category: c,
@@ -69,6 +71,8 @@ export class Intake {
       this.submit();
     });
     this.form.addEventListener("keydown", (e) => this._keydown(e));
+    // The call is answered when the dispatcher starts typing it: the report's answer time.
+    this.form.addEventListener("input", () => this._answered());
     document.getElementById("intake-clear").addEventListener("click", () => this.reset(true));
     for (const button of this.form.querySelectorAll("[data-disposition]")) {
       button.addEventListener("click", () => this.logDisposition(button.dataset.disposition));
@@ -338,11 +342,17 @@ export class Intake {
 
   // --- sending --------------------------------------------------------------------------
 
+  _answered() {
+    if (this.answeredAt === null) this.answeredAt = new Date(serverNow()).toISOString();
+  }
+
   _body(categoryCode, { dispatch }) {
+    this._answered(); // a one-key disposition answers and logs at once
     const body = {
       channel: this.channel.value,
       category: categoryCode,
       caller: {},
+      answered_at: this.answeredAt,
     };
     const phone = this.phone.value.trim();
     const name = this.name.value.trim();
@@ -502,6 +512,7 @@ export class Intake {
     this.history.hidden = true;
     this.historySeq += 1;
     this.pending = null;
+    this.answeredAt = null;
     this._clearErrors();
     this.map.setPick("intake", null);
     if (clearResult) replaceChildren(this.result);
