@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
@@ -16,7 +17,7 @@ from .. import catalog, clock
 from ..errors import ValidationError
 from .filters import Filters
 from .kpis import INTERVALS, NON_EMERGENCY, base, targets
-from .timing import US
+from .timing import US, is_postgresql
 
 COLUMNS = (
     "number",
@@ -64,7 +65,11 @@ def _condition(b, figure: str):
     if kind == "hour" and 0 <= int(value) <= 23:
         return b.c.hour == int(value)
     if kind == "day":
-        return b.c.day == value
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise _refused() from None
+        return b.c.day == (day if is_postgresql() else value)
     if kind == "interval" and value in INTERVALS:
         column = b.c[value]
         return column.is_not(None) if value == "answer" else and_(measured, column.is_not(None))

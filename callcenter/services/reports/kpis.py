@@ -24,6 +24,8 @@ is inclusive: exactly 10 s meets the 10 s target.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
 from sqlalchemy import and_, case, func, select
 
@@ -31,7 +33,17 @@ from ...extensions import db
 from ...models import Assignment, Sector, Ticket, Unit
 from .. import catalog
 from .filters import Filters
-from .timing import US, duration_us, percentiles, percentiles_of, wib_day, wib_hour
+from .timing import (
+    US,
+    day_text,
+    duration_us,
+    is_postgresql,
+    median_aggregate,
+    percentiles,
+    percentiles_of,
+    wib_day,
+    wib_hour,
+)
 
 # The calls that are not incidents, as the report names them ("dropped" comes with call-backs).
 NON_EMERGENCY = ("prank", "silent_call", "information", "wrong_number", "dropped")
@@ -156,42 +168,42 @@ def _seconds(us: int | None) -> float | None:
     return None if us is None else us / US
 
 
-def _by(b, column, keys) -> list[dict]:
-    rows = {
-        row.key: row
-        for row in db.session.execute(
-            select(
-                column.label("key"),
-                func.count().label("calls"),
-                func.coalesce(func.sum(b.c.incident), 0).label("incidents"),
-            ).group_by(column)
-        )
+def _calendar(b, filters: Filters) -> dict:
+    """Calls and incidents by WIB hour and by day, and the non-emergency calls by category,
+    from one grouped query (at most days x 24 x categories rows come back)."""
+    hours = {h: [0, 0] for h in range(24)}
+    days = {d: [0, 0] for d in _days(filters)}
+    categories: dict[str, int] = {}
+    rows = db.session.execute(
+        select(
+            b.c.day,
+            b.c.hour,
+            b.c.category,
+            func.count().label("calls"),
+            func.coalesce(func.sum(b.c.incident), 0).label("incidents"),
+        ).group_by(b.c.day, b.c.hour, b.c.category)
+    )
+    for row in rows:
+        for bucket in (
+            hours.setdefault(row.hour, [0, 0]),
+            days.setdefault(day_text(row.day), [0, 0]),
+        ):
+            bucket[0] += row.calls
+            bucket[1] += int(row.incidents)
+        categories[row.category] = categories.get(row.category, 0) + row.calls
+    return {
+        "by_hour": [{"key": k, "calls": v[0], "incidents": v[1]} for k, v in hours.items()],
+        "by_day": [{"key": k, "calls": v[0], "incidents": v[1]} for k, v in days.items()],
+        "categories": categories,
     }
-    return [
-        {
-            "key": key,
-            "calls": rows[key].calls if key in rows else 0,
-            "incidents": int(rows[key].incidents) if key in rows else 0,
-        }
-        for key in keys
-    ]
 
 
 def _days(filters: Filters) -> list[str]:
-    from datetime import timedelta
-
     count = (filters.end_day - filters.start_day).days + 1
     return [(filters.start_day + timedelta(days=i)).isoformat() for i in range(count)]
 
 
-def _non_emergency(b, calls: int) -> list[dict]:
-    counts = dict(
-        db.session.execute(
-            select(b.c.category, func.count())
-            .where(b.c.category.in_(NON_EMERGENCY))
-            .group_by(b.c.category)
-        ).all()
-    )
+def _non_emergency(counts: dict, calls: int) -> list[dict]:
     return [
         {
             "category": code,
@@ -212,20 +224,25 @@ def _units(b) -> list[dict]:
     ).join(b, b.c.id == a.ticket_id)
     rows = joined.subquery("ua")
     took = and_(rows.c.responded_at.is_not(None), rows.c.status != "declined")
-    counts = db.session.execute(
-        select(
-            rows.c.unit_id,
-            func.count().label("offers"),
-            func.count(case((rows.c.status == "declined", 1))).label("declines"),
-            func.count(case((rows.c.status == "expired", 1))).label("expiries"),
-            func.count(case((took, 1))).label("jobs"),
-        ).group_by(rows.c.unit_id)
-    ).all()
+    aggregates = [
+        func.count().label("offers"),
+        func.count(case((rows.c.status == "declined", 1))).label("declines"),
+        func.count(case((rows.c.status == "expired", 1))).label("expiries"),
+        func.count(case((took, 1))).label("jobs"),
+    ]
+    on_pg = is_postgresql()
+    if on_pg:  # the median in the same pass
+        aggregates.append(median_aggregate(rows.c.to_scene, took).label("median"))
+    counts = db.session.execute(select(rows.c.unit_id, *aggregates).group_by(rows.c.unit_id)).all()
     if not counts:
         return []
-    medians = percentiles(
-        select(rows.c.unit_id.label("key"), rows.c.to_scene.label("value")), (0.5,)
-    )
+    if on_pg:
+        medians = {r.unit_id: {0.5: r.median} for r in counts}
+    else:
+        medians = percentiles(
+            select(rows.c.unit_id.label("key"), rows.c.to_scene.label("value")).where(took),
+            (0.5,),
+        )
     names = dict(
         db.session.execute(
             select(Unit.id, Unit.callsign).where(Unit.id.in_([r.unit_id for r in counts]))
@@ -297,6 +314,7 @@ def kpis(filters: Filters) -> dict:
     goal = targets()
     b = base(filters)
     totals = _totals(b, goal)
+    calendar = _calendar(b, filters)
     figures = {
         "range": {
             "from": filters.start_day.isoformat(),
@@ -312,9 +330,9 @@ def kpis(filters: Filters) -> dict:
         "target_seconds": goal,
         **totals,
         "intervals": _intervals(b),
-        "non_emergency": _non_emergency(b, totals["calls"]),
-        "by_hour": _by(b, b.c.hour, range(24)),
-        "by_day": _by(b, b.c.day, _days(filters)),
+        "non_emergency": _non_emergency(calendar["categories"], totals["calls"]),
+        "by_hour": calendar["by_hour"],
+        "by_day": calendar["by_day"],
         "units": _units(b),
         "sectors": _sectors(b, goal),
         "prank_numbers": _prank_numbers(b),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     Integer,
     String,
     and_,
@@ -55,15 +56,28 @@ def duration_us(later, earlier):
 def wib_hour(moment):
     """The hour of day (0-23) in WIB."""
     if is_postgresql():
-        return cast(func.extract("hour", func.timezone(WIB_ZONE, moment)), Integer)
+        return cast(func.date_part("hour", func.timezone(WIB_ZONE, moment)), Integer)
     return cast(func.strftime("%H", moment, WIB_OFFSET), Integer)
 
 
 def wib_day(moment):
-    """The WIB calendar day as text ``YYYY-MM-DD``."""
+    """The WIB calendar day (a date on PostgreSQL, ``YYYY-MM-DD`` text on SQLite: read it
+    with ``day_text``)."""
     if is_postgresql():
-        return func.to_char(func.timezone(WIB_ZONE, moment), "YYYY-MM-DD")
+        return cast(func.timezone(WIB_ZONE, moment), Date)
     return cast(func.date(moment, WIB_OFFSET), String)
+
+
+def day_text(value) -> str:
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def median_aggregate(column, condition):
+    """PostgreSQL only: the nearest-rank median of ``column`` as an aggregate, to sit beside
+    other aggregates of a GROUP BY (the same method as ``percentiles``)."""
+    return (
+        func.percentile_disc(0.5).within_group(column).filter(and_(condition, column.is_not(None)))
+    )
 
 
 def percentiles(values, quantiles: tuple[float, ...]) -> dict:
