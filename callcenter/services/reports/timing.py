@@ -42,7 +42,9 @@ def is_postgresql() -> bool:
 def duration_us(later, earlier):
     """``later - earlier`` in whole microseconds; NULL when either is NULL."""
     if is_postgresql():
-        return cast(func.extract("epoch", later - earlier) * US, BigInteger)
+        # date_part is a double (EXTRACT's numeric costs twice as much per row); rounded to
+        # the microsecond it is exact for any interval a report meets.
+        return cast(func.round(func.date_part("epoch", later - earlier) * US), BigInteger)
 
     def whole(moment):
         return cast(func.strftime("%s", moment), BigInteger)
