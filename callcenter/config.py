@@ -30,6 +30,8 @@ class Defaults:
     CALLCENTER_MAX_OFFERS = 5
     CALLCENTER_ESCALATE_QUEUED_S = 60  # priority 1-2 tickets queued longer than this
     CALLCENTER_ONSCENE_TARGET_S = 600  # Polri target: at the scene within 10 minutes
+    CALLCENTER_ANSWER_TARGET_S = 10  # Polri target: a 110 call answered within 10 s
+    CALLCENTER_PROCESSING_TARGET_S = 60  # NFPA 1225: answer to a unit dispatched (accepted)
     CALLCENTER_SWEEP_INTERVAL_S = 2.0
     CALLCENTER_STUCK_NEW_S = 5  # a ticket still "new" after this is re-routed by the sweep
     CALLCENTER_GEO_RECONCILE_S = 10
@@ -54,6 +56,8 @@ class Defaults:
     CALLCENTER_HANDOFF_ACK_S = 120  # a hand-off not acknowledged within this is escalated
     CALLCENTER_CALLBACK_DUE_S = 300  # a silent or dropped call is called back within this
     CALLCENTER_CALLBACK_MAX_NO_ANSWER = 3  # tries without an answer before the task closes
+    CALLCENTER_CLOCK_SKEW_S = 30  # a phone system's clock this far ahead is taken as now
+    CALLCENTER_CALL_MAX_AGE_S = 24 * 3600  # received_at / answered_at no older than this
 
     # Sign-in.
     CALLCENTER_TOKEN_TTL_S = 12 * 3600

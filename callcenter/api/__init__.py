@@ -129,4 +129,15 @@ def page_args() -> tuple[int, int | None]:
     return limit, after
 
 
-from . import admin, assignments, audit, auth, events, followups, tickets, units, wa  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    admin,
+    assignments,
+    audit,
+    auth,
+    events,
+    followups,
+    reports,
+    tickets,
+    units,
+    wa,
+)

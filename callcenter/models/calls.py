@@ -46,6 +46,6 @@ class Call(db.Model):
             caller_name=ticket.caller_name,
             caller_phone=ticket.caller_phone,
             text=ticket.summary or "",
-            received_at=ticket.created_at,
+            received_at=ticket.received_at or ticket.created_at,
             taken_by_id=taken_by_id,
         )

@@ -78,9 +78,23 @@ class Ticket(db.Model):
     caller_calls_30d: Mapped[int] = mapped_column(default=0)
     caller_pranks_30d: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The Polsek whose station is nearest to the location (set at intake; reports group by it).
+    # Not a foreign key: the column is added without rebuilding the table (migration 0008).
+    sector_id: Mapped[int | None] = mapped_column(index=True)
+    # The milestones a report needs, each set once by the use case that reaches it:
+    # the call rang (``received_at``, from a phone system) and was picked up (``answered_at``,
+    # from the phone system or the console when the dispatcher starts typing), the ticket was
+    # logged (``created_at``), first offered to a unit (``dispatched_at``), the first offer that
+    # a unit went on to accept was made (``accepted_offer_at``), the first unit accepted
+    # (``acknowledged_at``), the first unit reached the scene (``on_scene_at``), and the ticket
+    # was closed or cancelled (``closed_at``). With several units these are per ticket: the
+    # first unit to accept, the first at the scene.
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_offer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     on_scene_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

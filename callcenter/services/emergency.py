@@ -114,6 +114,7 @@ def press(unit: Unit, data, *, actor: User) -> tuple[Ticket, bool, dict]:
         priority=1,
         units_needed=max(1, min(MAX_UNITS, cfg["CALLCENTER_EMERGENCY_UNITS"])),
         channel="panic_button",
+        sector_id=intake.nearest_sector_id(lat, lon),
         caller_name=f"{unit.callsign} · {unit.name}"[:120],
         summary=f"{catalog.label(catalog.EMERGENCY)}: {unit.callsign} ({unit.name})",
         lat=lat,

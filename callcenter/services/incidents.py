@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import Assignment, Ticket, Unit, User
 from ..models.ticket import MAX_UNITS, OPEN_STATUSES
-from . import catalog, catalog_settings, clock, events, queue, routing, slots, state
+from . import catalog, catalog_settings, clock, events, intake, queue, routing, slots, state
 from .errors import Conflict, NotFound, ValidationError
 from .validation import Errors, coordinates, integer, optional_text, unknown_fields
 
@@ -248,6 +248,8 @@ def edit(ticket_id: int, data: dict, *, actor: User) -> Ticket:
     if not diff:
         db.session.rollback()
         return ticket
+    if {"lat", "lon"} & diff.keys():
+        ticket.sector_id = intake.nearest_sector_id(ticket.lat, ticket.lon)
     ticket.updated_at = clock.now()
     db.session.flush()
     body = {"changes": diff, "number": ticket.number}

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Call, IdempotencyKey, Ticket, TicketCounter, User
+from ..models import Call, IdempotencyKey, Sector, Ticket, TicketCounter, User
 from ..models.ticket import CHANNELS, MAX_UNITS, OPEN_STATUSES
 from . import (
     callbacks,
@@ -28,7 +28,15 @@ from . import (
     state,
 )
 from .errors import ValidationError
-from .validation import Errors, coordinates, integer, optional_text, require_object, unknown_fields
+from .validation import (
+    Errors,
+    coordinates,
+    integer,
+    optional_text,
+    parse_time,
+    require_object,
+    unknown_fields,
+)
 
 TICKET_FIELDS = {
     "channel",
@@ -39,6 +47,8 @@ TICKET_FIELDS = {
     "location",
     "units_needed",
     "callback_id",  # a genuine call-back, logged as this ticket (services/callbacks.py)
+    "received_at",
+    "answered_at",
 }
 CALLER_FIELDS = {"name", "phone"}
 LOCATION_FIELDS = {"lat", "lon", "address"}
@@ -107,12 +117,16 @@ def validate(data) -> dict:
     elif category is not None and category.dispatch and "location" not in errors:
         errors.add("location", _l("Required: a unit cannot be sent without a location."))
 
+    received_at, answered_at = call_times(data, errors)
+
     if errors:
         raise ValidationError(
             _l("The call was not logged. Check the marked fields."), fields=errors
         )
     return {
         "callback_id": data.get("callback_id"),
+        "received_at": received_at,
+        "answered_at": answered_at,
         "channel": channel,
         "category": category,
         "priority": priority,
@@ -124,6 +138,51 @@ def validate(data) -> dict:
         "lon": lon,
         "address": address,
     }
+
+
+def call_times(data: dict, errors: Errors) -> tuple:
+    """The optional ``received_at`` (the call rang) and ``answered_at`` (it was picked up).
+
+    Each is an ISO 8601 time with its offset, no later than now (a clock up to
+    ``CALLCENTER_CLOCK_SKEW_S`` ahead is taken as now) and no earlier than
+    ``CALLCENTER_CALL_MAX_AGE_S`` ago; a call is answered after it rang.
+    """
+    cfg = current_app.config
+    now = clock.now()
+    skew = timedelta(seconds=cfg["CALLCENTER_CLOCK_SKEW_S"])
+    oldest = now - timedelta(seconds=cfg["CALLCENTER_CALL_MAX_AGE_S"])
+    times = {}
+    for name in ("received_at", "answered_at"):
+        moment = parse_time(data.get(name), name, errors)
+        if moment is None:
+            continue
+        if moment > now + skew:
+            errors.add(name, _l("This time is in the future."))
+        elif moment < oldest:
+            errors.add(
+                name,
+                _l("At most %(h)s hours ago.", h=cfg["CALLCENTER_CALL_MAX_AGE_S"] // 3600),
+            )
+        else:
+            times[name] = min(moment, now)
+    received, answered = times.get("received_at"), times.get("answered_at")
+    if received and answered and answered < received:
+        errors.add("answered_at", _l("A call is answered after it rang (received_at)."))
+    return received, answered
+
+
+def nearest_sector_id(lat: float | None, lon: float | None) -> int | None:
+    """The Polsek whose station is nearest to the point (None without a point or a station)."""
+    if lat is None or lon is None:
+        return None
+    stations = db.session.execute(
+        db.select(Sector.id, Sector.lat, Sector.lon).where(
+            Sector.lat.is_not(None), Sector.lon.is_not(None)
+        )
+    ).all()
+    if not stations:
+        return None
+    return min(stations, key=lambda s: (geo.haversine_m(lat, lon, s.lat, s.lon), s.id)).id
 
 
 def _request_hash(data: dict) -> str:
@@ -240,6 +299,7 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
         updated_at=now,
         caller_calls_30d=history["calls"],
         caller_pranks_30d=history["pranks"],
+        sector_id=nearest_sector_id(clean["lat"], clean["lon"]),
         **clean,
     )
     routed = category.dispatch and not category.handoff_only

@@ -127,6 +127,7 @@ def accept(assignment_id: int, *, unit: Unit | None, actor: User) -> Assignment:
     assignment.responded_at = now
     if ticket.acknowledged_at is None:
         ticket.acknowledged_at = now  # the first unit to accept
+        ticket.accepted_offer_at = assignment.offered_at  # processing ends at this offer
     db.session.flush()
     events.record(
         "assignment.accepted",

@@ -67,6 +67,7 @@ def create(unit: Unit, data: dict, *, actor: User) -> Ticket:
         priority=category.default_priority,
         units_needed=units_needed,
         channel="on_view",
+        sector_id=intake.nearest_sector_id(unit.lat, unit.lon),
         summary=summary,
         lat=unit.lat,
         lon=unit.lon,
@@ -75,6 +76,7 @@ def create(unit: Unit, data: dict, *, actor: User) -> Ticket:
         updated_at=now,
         status_changed_at=now,
         dispatched_at=now,
+        accepted_offer_at=now,
         acknowledged_at=now,
         on_scene_at=now,
     )

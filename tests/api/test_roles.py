@@ -37,6 +37,7 @@ ENDPOINTS = [
     ("GET", "/api/v1/units/positions", None, ("dispatcher", "supervisor", "admin")),
     ("POST", "/api/v1/units", {}, ("admin", "supervisor")),
     ("GET", "/api/v1/users", None, ("admin", "supervisor")),
+    ("GET", "/api/v1/reports/kpis", None, ("supervisor", "admin")),
     ("POST", "/api/v1/users", {}, ("admin", "supervisor")),
     ("GET", "/api/v1/users/999", None, ("admin", "supervisor")),
     ("PATCH", "/api/v1/users/999", {}, ("admin",)),

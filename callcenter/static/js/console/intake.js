@@ -6,6 +6,7 @@
 // conversation (fromThread): logging it then makes the ticket from, and links, the thread.
 
 import { randomKey } from "../common/api.js";
+import { now as serverNow } from "../common/clock.js";
 import { h, replaceChildren } from "../common/dom.js";
 import { wib } from "../common/format.js";
 import { DuplicateWarning } from "./duplicate.js";
@@ -60,6 +61,7 @@ export class Intake {
     this.callbackBanner = h("p", { class: "notice callback-banner", hidden: true,
       "data-testid": "intake-callback" });
     this.error.before(this.callbackBanner);
+    this.answeredAt = null; // when the dispatcher started on this call (server clock)
 
     this.index = page.categories.map((c) => ({
       category: c,
@@ -81,6 +83,8 @@ export class Intake {
       this.submit();
     });
     this.form.addEventListener("keydown", (e) => this._keydown(e));
+    // The call is answered when the dispatcher starts typing it: the report's answer time.
+    this.form.addEventListener("input", () => this._answered());
     document.getElementById("intake-clear").addEventListener("click", () => this.reset(true));
     for (const button of this.form.querySelectorAll("[data-disposition]")) {
       button.addEventListener("click", () => this.logDisposition(button.dataset.disposition));
@@ -360,11 +364,17 @@ export class Intake {
 
   // --- sending --------------------------------------------------------------------------
 
+  _answered() {
+    if (this.answeredAt === null) this.answeredAt = new Date(serverNow()).toISOString();
+  }
+
   _body(categoryCode, { dispatch }) {
+    this._answered(); // a one-key disposition answers and logs at once
     const body = {
       channel: this.channel.value,
       category: categoryCode,
       caller: {},
+      answered_at: this.answeredAt,
     };
     const phone = this.phone.value.trim();
     const name = this.name.value.trim();
@@ -630,6 +640,7 @@ export class Intake {
     this.channel.disabled = false;
     this.phone.readOnly = false;
     this.fromWa.hidden = true;
+    this.answeredAt = null;
     this._clearErrors();
     this.map.setPick("intake", null);
     this.duplicate.clear();
