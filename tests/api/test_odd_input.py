@@ -74,7 +74,13 @@ def test_a_time_without_its_offset_is_refused(client, factory):
 def test_the_last_day_of_the_calendar_is_not_a_report_day(client, factory):
     factory.user("supervisor", username="kaspkt")
     page_sign_in(client, "kaspkt")
-    assert client.get("/reports/?day=9999-12-31").status_code == 200
+    page = client.get("/reports/?from=9999-12-01&to=9999-12-31")
+    assert page.status_code == 422
+    kpis = client.get(
+        "/api/v1/reports/kpis?to=9999-12-31&sector=%C2%B2", headers=factory.headers("supervisor")
+    )
+    assert kpis.status_code == 422
+    assert {"to", "sector"} <= set(error(kpis)["fields"])
 
 
 def test_a_nul_character_in_text_is_refused_and_nothing_is_stored(client, factory):

@@ -13,7 +13,7 @@ from ...models import Sector, Ticket
 from ...models.ticket import CHANNELS
 from .. import catalog, clock
 from ..errors import ValidationError
-from ..validation import Errors
+from ..validation import Errors, whole_number
 
 MAX_DAYS = 366
 FILTER_NAMES = ("from", "to", "sector", "category", "priority", "channel")
@@ -65,12 +65,20 @@ class Filters:
         return query
 
 
+# Days a report may name: the range reads up to the midnight after its last day, which the
+# calendar's last day does not have.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
 def _day(raw, name: str, errors: Errors) -> date | None:
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except (TypeError, ValueError):
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
         errors.add(name, _l("A date as YYYY-MM-DD."))
         return None
+    return day
 
 
 def parse_filters(args) -> Filters:
@@ -95,7 +103,9 @@ def parse_filters(args) -> Filters:
         ref = raw["sector"]
         query = db.select(Sector.id)
         query = (
-            query.where(Sector.id == int(ref)) if ref.isdigit() else query.where(Sector.code == ref)
+            query.where(Sector.id == int(ref))
+            if whole_number(ref)
+            else query.where(Sector.code == ref)
         )
         sector_id = db.session.scalar(query)
         if sector_id is None:
