@@ -33,6 +33,10 @@ def _deterministic_retries(app, monkeypatch):
     for one (a test that wants a timeout lowers it to ``TIMEOUT_S`` for that one call)."""
     monkeypatch.setitem(app.config, "CALLCENTER_WA_RETRY_BASE_S", 300.0)
     monkeypatch.setitem(app.config, "CALLCENTER_WA_HTTP_TIMEOUT_S", 15.0)
+    # These tests run the task body themselves: no ``wa_send`` task is published, so no
+    # consumer anywhere can claim the message first (tests/whatsapp/test_worker.py runs
+    # the real worker).
+    monkeypatch.setattr(outbox, "send_after_commit", lambda message_id: None)
 
 
 TIMEOUT_S = 1.0  # the client's timeout while a scripted hang is answered
