@@ -441,7 +441,10 @@ def test_detail_edits_cancels_and_closes_with_an_audited_timeline(
     timeline = detail.get_by_test_id("timeline")
     expect(timeline).to_contain_text("diubah: ")
     expect(timeline).to_contain_text("Prioritas: 3 → 1")
-    expect(timeline).to_contain_text("Uraian: “Pelaku membawa senjata tajam”")
+    # The summary before and after: nothing said is lost.
+    expect(timeline).to_contain_text(
+        "Uraian: “Dompet dicopet di pasar” → “Pelaku membawa senjata tajam”"
+    )
     expect(timeline).to_contain_text("sari (operator)")
     expect(row(page, one["number"])).to_contain_text("P1")
     assert factory.ticket(one["id"]).priority == 1
