@@ -20,6 +20,15 @@ ENDPOINTS = [
     ("POST", "/api/v1/tickets/999/cancel", {}, ("dispatcher", "supervisor")),
     ("POST", "/api/v1/tickets/999/close", {}, ("dispatcher", "supervisor")),
     ("POST", "/api/v1/tickets/999/alarm/ack", {}, ("dispatcher", "supervisor")),
+    ("POST", "/api/v1/tickets/999/calls", {}, ("dispatcher", "supervisor")),
+    ("POST", "/api/v1/calls/999/split", {}, ("dispatcher", "supervisor")),
+    ("POST", "/api/v1/tickets/999/notes", {}, ("dispatcher", "supervisor", "unit")),
+    (
+        "GET",
+        "/api/v1/tickets/possible-duplicate?category=theft&lat=-8.13&lon=112.57",
+        None,
+        ("dispatcher", "supervisor", "admin"),
+    ),
     (
         "GET",
         "/api/v1/callers/history?phone=0811482000",

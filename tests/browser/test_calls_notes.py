@@ -144,7 +144,7 @@ def test_a_note_from_the_unit_screen_shows_on_the_console_within_2_s(
     expect(job.get_by_test_id("job-note").nth(2)).to_contain_text(
         "Korban menunggu di pos satpam pasar"
     )
-    expect(job.get_by_test_id("job-note").nth(2)).to_contain_text("Command center")
+    expect(job.get_by_test_id("job-note").nth(2)).to_contain_text("Pusat komando")
     screenshot(phone, "mdt-job-notes")
     # The timeline keeps each note with who wrote it.
     expect(detail.get_by_test_id("timeline")).to_contain_text("catatan: butuh ambulans")

@@ -441,7 +441,7 @@ def test_detail_edits_cancels_and_closes_with_an_audited_timeline(
     timeline = detail.get_by_test_id("timeline")
     expect(timeline).to_contain_text("diubah: ")
     expect(timeline).to_contain_text("Prioritas: 3 → 1")
-    # The edit keeps the value before and the value after.
+    # The summary before and after: nothing said is lost.
     expect(timeline).to_contain_text(
         "Uraian: “Dompet dicopet di pasar” → “Pelaku membawa senjata tajam”"
     )
