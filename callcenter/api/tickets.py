@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..auth.decorators import roles_required
 from ..services import (
     accounts,
+    callbacks,
     catalog,
     emergency,
     events,
@@ -90,6 +91,8 @@ def get_ticket(ticket_id: int):
     body["timeline"] = serialize.timeline(rows, users)
     body["whatsapp"] = serialize_wa.ticket_story(wa_threads.ticket_story(ticket.id))
     body["handoffs"] = [serialize_followups.handoff(h) for h in handoffs.of_ticket(ticket.id)]
+    tasks = callbacks.of_ticket(ticket.id)
+    body["callbacks"] = serialize_followups.callbacks(tasks, callbacks.details(tasks))
     return jsonify(body)
 
 
