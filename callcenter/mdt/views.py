@@ -47,7 +47,9 @@ def index():
         "mdt/index.html",
         unit=unit,
         # What a unit may log when it finds an incident: categories that send units.
-        onview_categories=[c for c in catalog.CATEGORIES if c.dispatch and c.intake],
+        onview_categories=[
+            c for c in catalog.CATEGORIES if c.dispatch and c.intake and not c.handoff_only
+        ],
         max_units=MAX_UNITS,
         resolutions=catalog.RESOLUTIONS,
         decline_reasons=catalog.DECLINE_REASONS,

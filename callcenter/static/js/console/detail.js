@@ -22,7 +22,7 @@ import {
 } from "./util.js";
 
 // The categories a ticket may be moved to: those that send units and are chosen by people.
-const EDIT_CATEGORIES = page.categories.filter((c) => c.dispatch && c.intake !== false);
+const EDIT_CATEGORIES = page.categories.filter((c) => c.dispatch && c.intake !== false && !c.handoff_only);
 
 /** Ask the dispatcher to confirm `message`; resolves true for "Confirm". */
 export function confirmDialog(message) {
