@@ -10,11 +10,12 @@ with ``LIKE``, which is slow on a large table but right.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import literal_column
+from sqlalchemy import literal_column, text
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -159,18 +160,61 @@ def _day(raw, name: str, errors: Errors) -> datetime | None:
 def find(query: Query, limit: int) -> tuple[list[Ticket], int | None]:
     """One page of matching tickets, newest first, and the cursor of the next page (None
     on the last page)."""
+    where = conditions(query)
     statement = (
         db.select(Ticket)
         .options(selectinload(Ticket.emergency))
+        .where(*where)
         .order_by(Ticket.id.desc())
         .limit(limit + 1)
     )
-    for condition in conditions(query):
-        statement = statement.where(condition)
-    rows = list(db.session.scalars(statement))
+    if query.words and sql.is_postgresql() and _few_matches(where):
+        with _bitmap_only():
+            rows = list(db.session.scalars(statement))
+    else:
+        rows = list(db.session.scalars(statement))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more and rows else None)
+
+
+# Words matched by fewer tickets than this are read through the text index and sorted;
+# more, and walking the newest tickets back finds a page sooner.
+FEW_MATCHES = 5000
+
+
+def _few_matches(where: list) -> bool:
+    """Whether fewer than ``FEW_MATCHES`` tickets match, counted through the text index.
+
+    PostgreSQL guesses how many tickets hold two words as if the words were independent;
+    when it guesses many but few match, it walks every ticket from the newest, recomputing
+    its text for each (seconds). This count stops at ``FEW_MATCHES`` rows, so the choice of
+    plan is made on a fact, at the cost of one bounded index read."""
+    probe = db.select(db.func.count()).select_from(
+        db.select(literal_column("1"))
+        .select_from(Ticket)
+        .where(*where)
+        .limit(FEW_MATCHES)
+        .subquery()
+    )
+    with _bitmap_only():
+        return db.session.scalar(probe) < FEW_MATCHES
+
+
+@contextmanager
+def _bitmap_only():
+    """Within this transaction, read tickets through bitmap index scans only (the text index
+    and the others, combined), never by walking an index in order."""
+    for name in _PLAN_SETTINGS:
+        db.session.execute(text(f"SET LOCAL {name} = off"))
+    try:
+        yield
+    finally:
+        for name in _PLAN_SETTINGS:
+            db.session.execute(text(f"SET LOCAL {name} = on"))
+
+
+_PLAN_SETTINGS = ("enable_indexscan", "enable_indexonlyscan", "enable_seqscan")
 
 
 def conditions(query: Query) -> list:
