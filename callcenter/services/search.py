@@ -44,7 +44,10 @@ def text_sources() -> list[tuple]:
     ``(TicketNote.ticket_id, "to_tsvector('simple', ticket_notes.text)", (TicketNote.text,))``
     with a GIN index on that expression in the notes' migration.
     """
-    return [(Ticket.id, TICKET_TSV, (Ticket.summary, Ticket.address))]
+    return [*TEXT_SOURCES_OF_TICKETS]
+
+
+TEXT_SOURCES_OF_TICKETS = [(Ticket.id, TICKET_TSV, (Ticket.summary, Ticket.address))]
 
 
 @dataclass

@@ -217,3 +217,27 @@ def test_a_page_loads_no_more_than_its_rows(client, headers, app, factory):
         assert 3 in values
     else:
         assert "tickets.id IN" in statement and len(values) == 3
+
+
+def test_words_from_several_text_sources_are_found_through_one_union(client, headers, monkeypatch):
+    """How running notes join the search: a second source of text, matched in a union."""
+    from sqlalchemy.orm import aliased
+
+    from callcenter.services import search as search_service
+
+    other = aliased(Ticket, name="other_tickets")
+    second = (
+        other.id,
+        "to_tsvector('simple', coalesce(other_tickets.caller_name, ''))",
+        (other.caller_name,),
+    )
+    monkeypatch.setattr(
+        search_service, "text_sources", lambda: [*search_service.TEXT_SOURCES_OF_TICKETS, second]
+    )
+    by_name = log(client, headers, caller={"name": "Sulastri Wulandari", "phone": "0811-48-2000"})
+    by_summary = log(client, headers, summary="Sulastri melapor motor hilang")
+    assert numbers(search(client, headers, q="sulastri")) == [
+        by_summary["number"],
+        by_name["number"],
+    ]
+    assert numbers(search(client, headers, q="wulandari")) == [by_name["number"]]
