@@ -43,9 +43,7 @@ def acknowledge_handoff(handoff_id: int):
 
 
 def _callback_body(rows):
-    tickets = callbacks.tickets_of(rows)
-    attempts = callbacks.attempts_of([c.id for c in rows])
-    return [serialize_followups.callback(c, tickets, attempts[c.id]) for c in rows]
+    return serialize_followups.callbacks(rows, callbacks.details(rows))
 
 
 @bp.get("/callbacks")

@@ -82,3 +82,9 @@ def callback(c: Callback, tickets: dict[int, Ticket], attempts: list[CallbackAtt
         "result_ticket": _ticket_brief(tickets.get(c.result_ticket_id)),
         "history": [attempt(a) for a in attempts],
     }
+
+
+def callbacks(rows: list[Callback], details: tuple[dict, dict]) -> list[dict]:
+    """Call-back tasks; ``details`` is ``services.callbacks.details(rows)``."""
+    tickets, attempts = details
+    return [callback(c, tickets, attempts[c.id]) for c in rows]

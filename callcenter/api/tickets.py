@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..auth.decorators import roles_required
 from ..services import (
     accounts,
+    callbacks,
     calls,
     catalog,
     catalog_settings,
@@ -164,6 +165,8 @@ def get_ticket(ticket_id: int):
     body["notes"] = [serialize_calls.note(n) for n in notes.notes_of(ticket.id)]
     body["whatsapp"] = serialize_wa.ticket_story(wa_threads.ticket_story(ticket.id))
     body["handoffs"] = [serialize_followups.handoff(h) for h in handoffs.of_ticket(ticket.id)]
+    tasks = callbacks.of_ticket(ticket.id)
+    body["callbacks"] = serialize_followups.callbacks(tasks, callbacks.details(tasks))
     return jsonify(body)
 
 

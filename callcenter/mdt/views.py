@@ -47,7 +47,11 @@ def index():
         "mdt/index.html",
         unit=unit,
         # What a unit may log when it finds an incident: categories that send units.
-        onview_categories=[c for c in catalog_settings.categories() if c.dispatch and c.intake],
+        onview_categories=[
+            c
+            for c in catalog_settings.categories()
+            if c.dispatch and c.intake and not c.handoff_only
+        ],
         max_units=MAX_UNITS,
         resolutions=catalog.RESOLUTIONS,
         decline_reasons=catalog.DECLINE_REASONS,

@@ -261,6 +261,23 @@ def get(callback_id: int) -> Callback:
     return callback
 
 
+def of_ticket(ticket_id: int) -> list[Callback]:
+    """The call-back left by this ticket, and the one it was logged from (genuine)."""
+    return list(
+        db.session.scalars(
+            db.select(Callback)
+            .where(db.or_(Callback.ticket_id == ticket_id, Callback.result_ticket_id == ticket_id))
+            .order_by(Callback.id)
+        )
+    )
+
+
+def details(rows: list[Callback]) -> tuple[dict, dict]:
+    """The tickets (id -> Ticket) and tries (callback id -> list) of these tasks, read in two
+    queries for the lot."""
+    return tickets_of(rows), attempts_of([c.id for c in rows])
+
+
 def attempts_of(ids: list[int]) -> dict[int, list[CallbackAttempt]]:
     by: dict[int, list[CallbackAttempt]] = {i: [] for i in ids}
     if ids:

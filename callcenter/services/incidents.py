@@ -116,11 +116,12 @@ def close(ticket_id: int, data: dict, *, actor: User) -> Ticket:
 
 
 def dispatch_category(value, errors: Errors, name: str = "category") -> catalog.Category | None:
-    """A category that sends units and may be chosen by people (not the emergency one)."""
+    """A category that sends units and may be chosen by people (not the emergency one, nor
+    one handed to another agency only)."""
     category = catalog_settings.get(value) if isinstance(value, str) else None
     if category is None:
         errors.add(name, _l("Choose a category from the catalog."))
-    elif not category.dispatch or not category.intake:
+    elif not category.dispatch or not category.intake or category.handoff_only:
         errors.add(name, _l("Choose a category that sends a unit."))
     return category
 

@@ -1,8 +1,9 @@
 """Finding any ticket, open or closed: by number, by the caller's phone in any form, by words
 of what was said and where, by WIB dates, status, category, sector and unit.
 
-Results come newest first, one page at a time (``limit`` rows, never more are loaded); the
-cursor is the id of the last row of the previous page. On PostgreSQL the words are matched
+Results come newest first, one page at a time (``limit`` tickets, never more are loaded; a
+word search may first read the ids of up to ``FEW_MATCHES`` matches); the cursor is the id of
+the last row of the previous page. On PostgreSQL the words are matched
 with a full-text index (``ix_tickets_search``, a GIN index on ``TICKET_TSV``); on SQLite
 with ``LIKE``, which is slow on a large table but right.
 """
@@ -10,11 +11,12 @@ with ``LIKE``, which is slow on a large table but right.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import literal_column
+from sqlalchemy import literal_column, text
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -42,10 +44,13 @@ def text_sources() -> list[tuple]:
     This is the one place to add a table of text about tickets, with a GIN index on its
     expression in a migration.
     """
-    return [
-        (Ticket.id, TICKET_TSV, (Ticket.summary, Ticket.address)),
-        (TicketNote.ticket_id, NOTES_TSV, (TicketNote.text,)),
-    ]
+    return [*TEXT_SOURCES_OF_TICKETS]
+
+
+TEXT_SOURCES_OF_TICKETS = [
+    (Ticket.id, TICKET_TSV, (Ticket.summary, Ticket.address)),
+    (TicketNote.ticket_id, NOTES_TSV, (TicketNote.text,)),
+]
 
 
 @dataclass
@@ -162,18 +167,51 @@ def _day(raw, name: str, errors: Errors) -> datetime | None:
 def find(query: Query, limit: int) -> tuple[list[Ticket], int | None]:
     """One page of matching tickets, newest first, and the cursor of the next page (None
     on the last page)."""
-    statement = (
-        db.select(Ticket)
-        .options(selectinload(Ticket.emergency))
-        .order_by(Ticket.id.desc())
-        .limit(limit + 1)
-    )
-    for condition in conditions(query):
-        statement = statement.where(condition)
-    rows = list(db.session.scalars(statement))
+    where = conditions(query)
+    statement = db.select(Ticket).options(selectinload(Ticket.emergency)).order_by(Ticket.id.desc())
+    few = _few_matches(where) if query.words and sql.is_postgresql() else None
+    if few is not None:
+        wanted = sorted(few, reverse=True)[: limit + 1]
+        rows = list(db.session.scalars(statement.where(Ticket.id.in_(wanted)))) if wanted else []
+    else:
+        rows = list(db.session.scalars(statement.where(*where).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more and rows else None)
+
+
+# Words matched by fewer tickets than this are found through the text index alone; more,
+# and walking the newest tickets back finds a page sooner.
+FEW_MATCHES = 5000
+
+
+def _few_matches(where: list) -> list[int] | None:
+    """The ids of every matching ticket when fewer than ``FEW_MATCHES`` match, read through
+    the text index (ids only, no ticket); None when more match.
+
+    PostgreSQL guesses how many tickets hold two words as if the words were independent;
+    when it guesses many but few match, it walks every ticket from the newest, recomputing
+    its text for each (seconds at 500,000 tickets). Reading the index first, stopped at
+    ``FEW_MATCHES``, makes the choice on a fact."""
+    with _bitmap_only():
+        ids = list(db.session.scalars(db.select(Ticket.id).where(*where).limit(FEW_MATCHES)))
+    return ids if len(ids) < FEW_MATCHES else None
+
+
+@contextmanager
+def _bitmap_only():
+    """Within this transaction, read tickets through bitmap index scans only (the text index
+    and the others, combined), never by walking an index in order."""
+    for name in _PLAN_SETTINGS:
+        db.session.execute(text(f"SET LOCAL {name} = off"))
+    try:
+        yield
+    finally:
+        for name in _PLAN_SETTINGS:
+            db.session.execute(text(f"SET LOCAL {name} = on"))
+
+
+_PLAN_SETTINGS = ("enable_indexscan", "enable_indexonlyscan", "enable_seqscan")
 
 
 def conditions(query: Query) -> list:

@@ -144,6 +144,11 @@ def test_a_genuine_call_back_is_logged_as_a_ticket_linked_to_the_task(client, he
     assert closed["ticket"]["id"] == silent["id"]
     attempted = factory.events("callback.attempted")
     assert attempted[-1].data["result_number"] == ticket["number"]
+    # Both tickets show the task: the silent call that left it, the ticket logged from it.
+    for ticket_id in (silent["id"], ticket["id"]):
+        detail = client.get(f"/api/v1/tickets/{ticket_id}", headers=headers).get_json()
+        assert [c["id"] for c in detail["callbacks"]] == [task["id"]]
+        assert detail["callbacks"][0]["history"][0]["outcome"] == "genuine"
 
     # The same task cannot be linked twice: the second intake is refused whole.
     count = factory.count(Ticket)

@@ -209,3 +209,18 @@ def test_the_same_hand_off_sent_at_once_is_made_once(app, client, headers, facto
 
     assert sorted(_concurrently(6, send)) == [201] + [409] * 5
     assert factory.count(Handoff) == 1
+
+
+def test_a_routed_ticket_cannot_become_hand_off_only_nor_a_unit_log_one(client, headers, factory):
+    ticket = log(client, headers)
+    edit = client.patch(
+        f"/api/v1/tickets/{ticket['id']}", json={"category": "fire_no_crime"}, headers=headers
+    )
+    assert edit.status_code == 422 and "category" in edit.get_json()["error"]["fields"]
+    unit_headers = factory.unit_user(factory.unit())
+    found = client.post(
+        "/api/v1/units/me/tickets",
+        json={"category": "power_line", "summary": "Kabel PLN putus melintang jalan"},
+        headers=unit_headers,
+    )
+    assert found.status_code == 422 and "category" in found.get_json()["error"]["fields"]

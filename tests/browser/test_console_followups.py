@@ -84,6 +84,8 @@ def test_a_silent_call_appears_in_the_call_back_list_late_in_red_then_logged_as_
     expect(page.get_by_test_id("intake-result")).to_contain_text("110-")
     expect(task).to_have_count(0)
     expect(page.get_by_test_id("callbacks-count")).to_have_text("0")
+    page.get_by_test_id("result-link").click()
+    expect(page.get_by_test_id("detail-callback")).to_contain_text("dicatat dari panggilan balik")
 
     def linked():
         rows = list(db.session.scalars(db.select(Ticket).order_by(Ticket.id)))

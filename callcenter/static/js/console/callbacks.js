@@ -105,3 +105,18 @@ export class CallbackList {
     this.load();
   }
 }
+
+/** A ticket's call-back, as a line of its detail: the task it left, or the one it came from. */
+export function callbackLine(task, ticketId) {
+  const link = (tk) => h("a", { href: "#ticket-" + tk.id }, tk.number);
+  if (task.result_ticket && task.result_ticket.id === ticketId) {
+    return h("span", { "data-testid": "detail-callback" }, t("callback.from"), " ", link(task.ticket));
+  }
+  const s = secondsSince(task.due_at);
+  return h("span", { "data-testid": "detail-callback", class: task.overdue ? "bad" : "" },
+    task.status === "open"
+      ? (s >= 0 ? t("callback.overdue", { t: duration(s) }) : t("callback.due_in", { t: duration(-s) }))
+      : t("ev.callback_closed", { reason: t("cbreason." + task.close_reason) }),
+    task.result_ticket ? [" → ", link(task.result_ticket)] : null,
+    task.history.length ? " · " + task.history.map((a) => wib(a.at) + " " + t("callback." + a.outcome)).join(", ") : "");
+}

@@ -10,6 +10,7 @@ import { distanceText, duration, wib } from "../common/format.js";
 import { noteEvent } from "./backup.js";
 import { changeLines, describe, tone } from "./events.js";
 import { locationText } from "./board.js";
+import { callbackLine } from "./callbacks.js";
 import { HandoffPanel } from "./handoffs.js";
 import { isOverTarget } from "./map.js";
 import { backupLine, emergencyLine } from "./notices.js";
@@ -22,7 +23,7 @@ import {
 } from "./util.js";
 
 // The categories a ticket may be moved to: those that send units and are chosen by people.
-const EDIT_CATEGORIES = page.categories.filter((c) => c.dispatch && c.intake !== false);
+const EDIT_CATEGORIES = page.categories.filter((c) => c.dispatch && c.intake !== false && !c.handoff_only);
 
 /** Ask the dispatcher to confirm `message`; resolves true for "Confirm". */
 export function confirmDialog(message) {
@@ -118,7 +119,8 @@ export class Detail {
     if (!this.isOpen || id !== this.id || !ticket) return;
     if (!ticket.timeline && this.ticket) {
       ticket = { ...ticket, timeline: this.ticket.timeline, assignments: this.ticket.assignments,
-        calls: this.ticket.calls, notes: this.ticket.notes, handoffs: this.ticket.handoffs };
+        calls: this.ticket.calls, notes: this.ticket.notes, handoffs: this.ticket.handoffs,
+        callbacks: this.ticket.callbacks };
     }
     this.update(ticket);
   }
@@ -284,6 +286,7 @@ export class Detail {
     if (ticket.resolution) rows.push([t("field.resolution"), page.resolutions[ticket.resolution]
       || categoryLabel(ticket.resolution), ticket.resolution_note ? " · " + ticket.resolution_note : ""]);
     if (ticket.cancel_reason) rows.push([t("field.cancel_reason"), ticket.cancel_reason]);
+    for (const task of ticket.callbacks || []) rows.push([t("callback.title"), callbackLine(task, ticket.id)]);
     replaceChildren(this.info, rows.map(([label, ...value]) => [h("dt", {}, label), h("dd", {}, value)]));
 
     this.crew.update(ticket);
