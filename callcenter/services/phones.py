@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 
@@ -23,8 +25,10 @@ def normalise(raw: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=4096)
 def display(e164: str | None) -> str:
-    """A number as a person reads it: national form for Indonesian numbers."""
+    """A number as a person reads it: national form for Indonesian numbers (remembered:
+    lists show the same numbers again and again)."""
     if not e164:
         return ""
     try:

@@ -89,6 +89,8 @@ ENDPOINTS = [
     ("POST", "/api/v1/wa/threads/999/location", {}, ("dispatcher", "supervisor")),
     ("GET", "/api/v1/wa/quick-replies", None, ("dispatcher", "supervisor", "admin")),
     ("GET", "/api/v1/wa/media/999", None, ("dispatcher", "supervisor", "admin")),
+    ("GET", "/api/v1/wa/settings", None, ("dispatcher", "supervisor", "admin")),
+    ("PATCH", "/api/v1/wa/settings", {"ack": True}, ("supervisor", "admin")),
     ("GET", "/api/v1/events/stream/check", None, ROLES),
     ("POST", "/api/v1/events/stream/release", {}, ROLES),
 ]

@@ -84,6 +84,7 @@ def test_every_string_of_the_console_is_translated(client, factory):
         "role.admin",
         "crew.plus_one",
         "crew.slot",
+        "wa.kind_video",
     }, same
 
 

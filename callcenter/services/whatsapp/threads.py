@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from ...extensions import db
 from ...models import IdempotencyKey, Ticket, User, WaMessage, WaThread
@@ -500,6 +501,7 @@ def messages(thread_ids: list[int], limit: int = 500) -> list[WaMessage]:
         db.session.scalars(
             db.select(WaMessage)
             .where(WaMessage.thread_id.in_(thread_ids))
+            .options(lazyload(WaMessage.thread))  # not joined again for every message
             .order_by(WaMessage.id)
             .limit(limit)
         )
@@ -514,7 +516,9 @@ def last_messages(thread_ids: list[int]) -> dict[int, WaMessage]:
         .where(WaMessage.thread_id.in_(thread_ids))
         .group_by(WaMessage.thread_id)
     )
-    rows = db.session.scalars(db.select(WaMessage).where(WaMessage.id.in_(newest)))
+    rows = db.session.scalars(
+        db.select(WaMessage).where(WaMessage.id.in_(newest)).options(lazyload(WaMessage.thread))
+    )
     return {m.thread_id: m for m in rows}
 
 

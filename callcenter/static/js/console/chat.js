@@ -26,6 +26,11 @@ export class Chat {
     return this.id !== null;
   }
 
+  /** The pane is on screen (not the board): only then is a thread read, its pins drawn. */
+  get onScreen() {
+    return document.body.classList.contains("wa-shown");
+  }
+
   async open(id) {
     if (this.id !== id) {
       this.id = id;
@@ -55,7 +60,7 @@ export class Chat {
     }
     if (id !== this.id || mine !== this.seq) return;
     this.update(thread);
-    if (thread.unread > 0 && page.canAct && thread.status === "open") this._markRead(id);
+    if (thread.unread > 0 && page.canAct && thread.status === "open" && this.onScreen) this._markRead(id);
   }
 
   async _markRead(id) {
@@ -142,7 +147,7 @@ export class Chat {
     if (first || atBottom) this.list.scrollTop = this.list.scrollHeight;
 
     const pins = (thread.messages || []).filter((m) => m.kind === "location" && m.location);
-    this.map.setChatPins(pins.map((m) => ({
+    this.map.setChatPins(!this.onScreen ? [] : pins.map((m) => ({
       id: m.id, lat: m.location.lat, lon: m.location.lon, place: m.location.place, at: m.created_at,
     })));
 

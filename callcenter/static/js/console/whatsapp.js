@@ -9,6 +9,10 @@ import { duration } from "../common/format.js";
 import { Chat } from "./chat.js";
 import { api, page, t } from "./util.js";
 
+// Events that change what a conversation shows but not the list (delivery, files, retries).
+const CHAT_ONLY = ["wa.status", "wa.message_sent", "wa.message_retrying", "wa.message_failed",
+  "wa.media_stored", "wa.media_failed"];
+
 export class WhatsAppPane {
   constructor({ map, intake }) {
     this.root = document.getElementById("wa");
@@ -70,8 +74,10 @@ export class WhatsAppPane {
       this._loadSettings();
       return;
     }
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.load().catch(() => {}), 150);
+    if (!CHAT_ONLY.includes(event.type)) {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.load().catch(() => {}), 150);
+    }
     const threadId = (event.data || {}).thread_id;
     if (this.chat.isOpen && threadId === this.chat.id) this.chat.load();
   }
