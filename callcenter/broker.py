@@ -2,7 +2,7 @@
 
 - The embedded broker (kombu's SQLAlchemy transport on a SQLite file) polls every 20 ms
   instead of every second, so that a ticket logged on the embedded default reaches a worker
-  at once.
+  at once, and creates the folder of its file (a fresh checkout has no ``instance/``).
 - On Redis, when the connection is lost while messages are unacknowledged (we acknowledge
   late), kombu restores, acknowledges or rejects them over the channel it is closing, and
   the worker dies with "Unrecoverable error: AttributeError('NoneType' object has no
@@ -15,14 +15,31 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from kombu.transport import redis as kombu_redis
-from kombu.transport.sqlalchemy import Transport as _SQLAlchemyTransport
+from kombu.transport import sqlalchemy as kombu_sqla
 
 log = logging.getLogger(__name__)
 
 
-class Transport(_SQLAlchemyTransport):
+def make_sqlite_folder(url: str) -> None:
+    """Create the folder of a ``sqlite:///path`` file, so that SQLite can create the file."""
+    from .config import sqlite_path
+
+    path = sqlite_path(url)
+    if path:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+
+
+class _SQLAlchemyChannel(kombu_sqla.Channel):
+    def _engine_from_config(self):
+        make_sqlite_folder(self.connection.client.hostname)
+        return super()._engine_from_config()
+
+
+class Transport(kombu_sqla.Transport):
+    Channel = _SQLAlchemyChannel
     polling_interval = 0.02
 
 

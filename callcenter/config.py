@@ -139,6 +139,27 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file of a ``sqlite:///path`` URL (absolute, or relative to the working
+    directory), or None for another database or an in-memory one."""
+    for prefix in ("sqla+sqlite:///", "sqlite:///"):
+        if url.startswith(prefix):
+            path = url[len(prefix) :].split("?", 1)[0]
+            return os.path.abspath(path) if path and path != ":memory:" else None
+    return None
+
+
+def embedded_broker_url(database_uri: str, instance_path: str) -> str:
+    """The embedded broker's file sits beside its database: ``callcenter.sqlite`` has
+    ``callcenter.broker.sqlite``, so two instances with two databases never share one.
+    With PostgreSQL and no Redis it goes in the instance folder."""
+    path = sqlite_path(database_uri)
+    if path is None:
+        return "sqla+sqlite:///" + os.path.join(instance_path, "broker.sqlite")
+    stem, _ = os.path.splitext(path)
+    return "sqla+sqlite:///" + stem + ".broker.sqlite"
+
+
 def load(app, override: dict | None = None) -> None:
     """Fill ``app.config``: defaults, then the environment, then ``override``."""
     app.config.from_object(Defaults)
@@ -158,8 +179,8 @@ def load(app, override: dict | None = None) -> None:
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 10}
 
     if not cfg["CALLCENTER_BROKER_URL"]:
-        cfg["CALLCENTER_BROKER_URL"] = cfg["REDIS_URL"] or "sqla+sqlite:///" + os.path.join(
-            app.instance_path, "broker.sqlite"
+        cfg["CALLCENTER_BROKER_URL"] = cfg["REDIS_URL"] or embedded_broker_url(
+            cfg["SQLALCHEMY_DATABASE_URI"], app.instance_path
         )
     cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=cfg["CALLCENTER_SESSION_IDLE_MIN"])
     cfg["SESSION_REFRESH_EACH_REQUEST"] = True

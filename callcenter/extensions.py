@@ -35,6 +35,12 @@ def _configure_sqlite(engine) -> None:
     # pysqlite opens transactions lazily and upgrades read locks to write locks, which fails
     # at once (no busy wait) when another process wrote in between. Taking the write lock at
     # BEGIN makes every transaction wait its turn instead; WAL keeps readers unblocked.
+    @event.listens_for(engine, "do_connect")
+    def _make_folder(_dialect, _record, _cargs, _cparams):
+        from .broker import make_sqlite_folder
+
+        make_sqlite_folder(str(engine.url))
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -58,10 +64,27 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
+def _schedule_file(database_uri: str, instance_path: str) -> str:
+    """Beat's schedule file: beside a SQLite database (like the embedded broker), else in
+    the instance folder."""
+    from .config import sqlite_path
+
+    path = sqlite_path(database_uri)
+    if path is None:
+        return os.path.join(instance_path, "celerybeat-schedule")
+    return os.path.splitext(path)[0] + ".celerybeat-schedule"
+
+
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app the Pallets way: every task runs inside a Flask app context."""
 
     class FlaskTask(Task):
+        # A task whose process died under it (killed, out of memory, crashed) is sent again
+        # after this many seconds, at most ``max_retries`` times, then dropped: a poison
+        # message must not take down worker after worker forever. The sweep repairs
+        # whatever a dropped routing task left.
+        default_retry_delay = 1
+
         def __call__(self, *args, **kwargs):
             with app.app_context():
                 return self.run(*args, **kwargs)
@@ -95,6 +118,7 @@ def celery_init_app(app: Flask) -> Celery:
         result_backend=cfg["CALLCENTER_RESULT_BACKEND"] or None,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        task_retry_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         # No task may outlive the broker's visibility timeout (3600 s), or it would be
         # delivered a second time while still running.
@@ -107,7 +131,8 @@ def celery_init_app(app: Flask) -> Celery:
             "interval_max": 0.5,
         },
         worker_hijack_root_logger=False,
-        beat_schedule_filename=os.path.join(app.instance_path, "celerybeat-schedule"),
+        beat_scheduler="callcenter.beat:Scheduler",
+        beat_schedule_filename=_schedule_file(cfg["SQLALCHEMY_DATABASE_URI"], app.instance_path),
         beat_schedule={
             "sweep": {
                 "task": "callcenter.tasks.sweep",
