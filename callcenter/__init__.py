@@ -30,14 +30,24 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, CLI. No I/O happens here."""
     from . import auth, cli, console, health, i18n, mdt, reports, templating, webhooks
     from .api import bp as api_bp
-    from .extensions import babel, celery_init_app, csrf, db, limiter, login_manager, migrate
-    from .services import events
+    from .extensions import (
+        babel,
+        celery_init_app,
+        csrf,
+        db,
+        init_reads,
+        limiter,
+        login_manager,
+        migrate,
+    )
+    from .services import events, fallback
 
     app = Flask(__name__, instance_relative_config=True)
     config_module.load(app, config)
     app.json = JSONProvider(app)
 
     db.init_app(app)
+    init_reads(app)
     migrate.init_app(
         app,
         db,
@@ -52,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     celery_init_app(app)
     events.init_app(app)
+    fallback.init_app(app)
     auth.init_app(app)
 
     app.register_blueprint(health.bp)

@@ -10,6 +10,7 @@ import os
 from datetime import timedelta
 from typing import Any
 
+AUDIT_MIN_DAYS = 365
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105  (refused in production)
 
 
@@ -74,6 +75,22 @@ class Defaults:
     CALLCENTER_QUEUE = "callcenter"
     CALLCENTER_BROKER_URL = ""  # empty: REDIS_URL, or the SQLite broker file
     CALLCENTER_RESULT_BACKEND = ""  # empty: no results are stored (only benchmarks read any)
+
+    # Faults (callcenter/services/fallback.py, /readyz).
+    CALLCENTER_BROKER_TIMEOUT_S = 0.1  # a publish waits no longer on a hung broker
+    CALLCENTER_REDIS_TIMEOUT_S = 0.1  # nor a request on a hung Redis (wake-ups, limits)
+    CALLCENTER_PROBE_TIMEOUT_S = 0.5  # each check of /readyz
+    CALLCENTER_HEARTBEAT_MAX_AGE_S = 15  # workers silent longer: dispatch degraded; 0: not checked
+    CALLCENTER_DISPATCH_FALLBACK = True  # web processes route while broker or workers fail
+
+    # Retention (callcenter/services/retention.py), run by beat every RETENTION_EVERY_S.
+    CALLCENTER_RETENTION_EVERY_S = 3600
+    CALLCENTER_RETENTION_POSITIONS_DAYS = 30  # breadcrumbs (unit_positions)
+    CALLCENTER_RETENTION_IDEMPOTENCY_H = 24  # Idempotency-Key records
+    CALLCENTER_RETENTION_THROTTLE_H = 24  # sign-in throttle rows with no lockout in force
+    CALLCENTER_RETENTION_TOKENS_H = 24  # API tokens this long past their expiry
+    CALLCENTER_RETENTION_SIGN_IN_EVENTS_DAYS = 365  # failed sign-ins, lockouts (>= 365)
+    CALLCENTER_RETENTION_EVENTS_DAYS = 0  # every other audit event; 0: forever (else >= 365)
 
     # WhatsApp Center (Cloud API). Without an app secret every webhook delivery is refused.
     CALLCENTER_WA_VERIFY_TOKEN = ""  # the webhook's verify token, as typed in Meta's app dashboard
@@ -187,6 +204,14 @@ def load(app, override: dict | None = None) -> None:
     cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
     cfg["RATELIMIT_KEY_PREFIX"] = cfg["CALLCENTER_REDIS_PREFIX"] + ":rl"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    # A hung Redis costs a sign-in at most the timeout; then limits are counted in memory
+    # until Redis answers again.
+    redis_timeout = float(cfg["CALLCENTER_REDIS_TIMEOUT_S"])
+    cfg["RATELIMIT_STORAGE_OPTIONS"] = {
+        "socket_connect_timeout": redis_timeout,
+        "socket_timeout": redis_timeout,
+    }
+    cfg["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = bool(cfg["REDIS_URL"])
     # With Redis down, sign-in still works; the per-username lockout lives in the database.
     cfg["RATELIMIT_SWALLOW_ERRORS"] = True
 
@@ -197,6 +222,10 @@ def load(app, override: dict | None = None) -> None:
         raise RuntimeError("CALLCENTER_STREAMS must be 'embedded' or 'pushpin'")
     if cfg["CALLCENTER_STREAMS"] == "pushpin" and not cfg["REDIS_URL"]:
         raise RuntimeError("CALLCENTER_STREAMS=pushpin needs REDIS_URL (leases and wake-ups)")
+
+    for key in ("CALLCENTER_RETENTION_SIGN_IN_EVENTS_DAYS", "CALLCENTER_RETENTION_EVENTS_DAYS"):
+        if cfg[key] and cfg[key] < AUDIT_MIN_DAYS:
+            raise RuntimeError(f"{key} keeps audit events {AUDIT_MIN_DAYS} days at least (or 0)")
 
     if cfg["CALLCENTER_ENV"] == "production" and cfg["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set in production (CALLCENTER_ENV=production)")

@@ -104,4 +104,4 @@ def page_args() -> tuple[int, int | None]:
     return limit, after
 
 
-from . import admin, assignments, auth, events, tickets, units, wa  # noqa: E402,F401
+from . import admin, assignments, auth, events, system, tickets, units, wa  # noqa: E402,F401

@@ -3,6 +3,7 @@
 from .assignment import Assignment
 from .emergency import Emergency
 from .event import Event
+from .heartbeat import Heartbeat
 from .ticket import IdempotencyKey, Ticket, TicketCounter
 from .unit import Sector, Unit, UnitPosition
 from .user import ApiToken, SignInThrottle, User
@@ -13,6 +14,7 @@ __all__ = [
     "Assignment",
     "Emergency",
     "Event",
+    "Heartbeat",
     "IdempotencyKey",
     "Sector",
     "SignInThrottle",

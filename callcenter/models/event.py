@@ -29,6 +29,7 @@ class Event(db.Model):
         Index("ix_events_ticket", "ticket_id", "id"),
         Index("ix_events_unit", "unit_id", "id"),
         Index("ix_events_type", "type", "id"),
+        Index("ix_events_at", "at"),  # retention
     )
 
     def to_json(self) -> dict:

@@ -24,8 +24,9 @@ def client() -> redis.Redis | None:
         return None
     conn = app.extensions.get("cc_redis")
     if conn is None:
+        timeout = float(app.config["CALLCENTER_REDIS_TIMEOUT_S"])
         conn = redis.Redis.from_url(
-            url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30
+            url, socket_connect_timeout=timeout, socket_timeout=timeout, health_check_interval=30
         )
         app.extensions["cc_redis"] = conn
     return conn
@@ -35,14 +36,22 @@ def key(*parts: str) -> str:
     return ":".join((current_app.config["CALLCENTER_REDIS_PREFIX"], *parts))
 
 
+# After a failed wake-up, this process sends none for this long: a hung Redis must not
+# cost every commit its timeout (streams poll meanwhile; see Waiter).
+_QUIET_S = 1.0
+_quiet_until = 0.0
+
+
 def notify_events(last_id: int) -> None:
     """Wake the live streams: events up to ``last_id`` exist. Best effort."""
+    global _quiet_until
     conn = client()
-    if conn is None:
+    if conn is None or time.monotonic() < _quiet_until:
         return
     try:
         conn.publish(key("events"), str(last_id))
     except redis.RedisError as exc:
+        _quiet_until = time.monotonic() + _QUIET_S
         log.warning("event wake-up not published: %s", exc)
 
 

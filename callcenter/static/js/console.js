@@ -6,6 +6,7 @@ import { LiveStream } from "./common/stream.js";
 import { Alarms } from "./console/alarm.js";
 import { noteEvent } from "./console/backup.js";
 import { Board } from "./console/board.js";
+import { watchDispatch } from "./console/degraded.js";
 import { Detail } from "./console/detail.js";
 import { Intake } from "./console/intake.js";
 import { ConsoleMap } from "./console/map.js";
@@ -157,6 +158,7 @@ async function loadRecentActivity() {
 // --- start ------------------------------------------------------------------------------------------
 
 stream.start();
+watchDispatch();
 Promise.allSettled([store.loadTickets(), store.loadUnits(), loadRecentActivity()]).then(() => {
   document.body.classList.add("console-ready");
   openFromHash();
