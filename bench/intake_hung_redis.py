@@ -23,6 +23,8 @@ from tests.processes import ROOT, free_port
 
 def measure(base_url: str, headers: dict, calls: int, signins: int) -> tuple[list, list, list]:
     sign_in, intake, errors = [], [], []
+    for _ in range(4):  # warm the web processes up (imports, connections), untimed
+        http("GET", base_url + "/api/v1/categories", None, headers["dispatcher"])
     for _ in range(signins):
         status, _, took = http(
             "POST",

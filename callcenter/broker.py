@@ -23,6 +23,15 @@ from kombu.transport import sqlalchemy as kombu_sqla
 log = logging.getLogger(__name__)
 
 
+def no_retry(retries: int = 0):
+    """A redis-py retry policy of ``retries`` immediate attempts (redis-py's default is 3
+    with backoff, which turns a 0.1 s timeout on a hung server into seconds)."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return Retry(NoBackoff(), retries)
+
+
 def make_sqlite_folder(url: str) -> None:
     """Create the folder of a ``sqlite:///path`` file, so that SQLite can create the file."""
     from .config import sqlite_path
@@ -72,7 +81,19 @@ class _RedisQoS(kombu_redis.QoS):
 
 
 class _RedisChannel(kombu_redis.Channel):
+    """``redis_retries`` (a transport option): how often redis-py itself tries a command
+    again; None keeps its default (3, with backoff: a hung server costs seconds). Publishers
+    set 0 and fail fast (services/queue.py)."""
+
     QoS = _RedisQoS
+    redis_retries = None
+    from_transport_options = (*kombu_redis.Channel.from_transport_options, "redis_retries")
+
+    def _connparams(self, asynchronous=False):
+        params = super()._connparams(asynchronous=asynchronous)
+        if self.redis_retries is not None:
+            params["retry"] = no_retry(self.redis_retries)
+        return params
 
 
 class RedisTransport(kombu_redis.Transport):

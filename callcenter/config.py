@@ -207,9 +207,12 @@ def load(app, override: dict | None = None) -> None:
     # A hung Redis costs a sign-in at most the timeout; then limits are counted in memory
     # until Redis answers again.
     redis_timeout = float(cfg["CALLCENTER_REDIS_TIMEOUT_S"])
+    from .broker import no_retry
+
     cfg["RATELIMIT_STORAGE_OPTIONS"] = {
         "socket_connect_timeout": redis_timeout,
         "socket_timeout": redis_timeout,
+        "retry": no_retry(),
     }
     cfg["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = bool(cfg["REDIS_URL"])
     # With Redis down, sign-in still works; the per-username lockout lives in the database.

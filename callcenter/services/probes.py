@@ -11,6 +11,7 @@ import redis
 from flask import current_app
 from sqlalchemy import text
 
+from ..broker import no_retry
 from ..config import sqlite_path
 from ..extensions import db, reading
 from . import heartbeat
@@ -43,7 +44,7 @@ def database() -> dict:
 
 def _ping_redis(url: str) -> None:
     t = _timeout()
-    conn = redis.Redis.from_url(url, socket_connect_timeout=t, socket_timeout=t)
+    conn = redis.Redis.from_url(url, socket_connect_timeout=t, socket_timeout=t, retry=no_retry())
     try:
         conn.ping()
     finally:

@@ -33,6 +33,7 @@ def _pool(app):
                 "socket_connect_timeout": timeout,
                 "socket_timeout": timeout,
                 "retry_on_timeout": False,
+                "redis_retries": 0,
                 "max_retries": 0,
             }
         )
