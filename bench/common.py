@@ -129,3 +129,139 @@ def add_units(app, n: int, area, *, seed: int = 1, available: float = 0.7, start
             db.session.execute(insert(Unit), rows[chunk : chunk + 5000])
         db.session.commit()
         db.session.remove()
+
+
+# --- a checkout of the project served as its own processes (for before/after runs) ----------
+
+
+def python_of(root: str) -> str:
+    """The checkout's own interpreter (its .venv), so that an older checkout runs its code."""
+    own = os.path.join(root, ".venv", "bin", "python")
+    return own if os.path.exists(own) else "python3"
+
+
+def cli(root: str, env: dict, *args: str, stdin: str | None = None) -> str:
+    """``flask --app wsgi ARGS`` in the checkout at ``root``."""
+    import subprocess
+
+    done = subprocess.run(
+        [python_of(root), "-m", "flask", "--app", "wsgi", *args],
+        env=env,
+        cwd=root,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def serve(root: str, env: dict, port: int, log_path: str, *, workers=2, threads=16):
+    """gunicorn with the checkout's own configuration, in its own process group; waits
+    until it answers. Stop it with ``stop(proc)``."""
+    import subprocess
+    import time
+    import urllib.request
+
+    env = {**env, "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads)}
+    log = open(log_path, "ab")  # noqa: SIM115  (the process holds it)
+    proc = subprocess.Popen(
+        [
+            python_of(root),
+            "-m",
+            "gunicorn",
+            "--config",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "/dev/null",
+            "wsgi:app",
+        ],
+        env=env,
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; see {log_path}") from None
+            time.sleep(0.2)
+    raise TimeoutError("gunicorn did not answer")
+
+
+def stop(proc) -> None:
+    import signal
+
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except Exception:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def http(method: str, url: str, body=None, headers=None, timeout: float = 60.0):
+    """(status, json or None, seconds taken); status 0 when no answer came."""
+    import json
+    import time
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw, status = response.read(), response.status
+    except urllib.error.HTTPError as exc:
+        raw, status = exc.read(), exc.code
+    except OSError:
+        return 0, None, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    try:
+        return status, json.loads(raw or b"null"), elapsed
+    except ValueError:
+        return status, None, elapsed
+
+
+def staff(base_url: str, root: str, env: dict, password: str = "bench-password-1"):
+    """An admin (made with the CLI) and, through the API, a dispatcher, a unit and its
+    user. Returns {"dispatcher": headers, "unit": headers, "admin": headers}."""
+    cli(root, env, "create-user", "benchadmin", "--role", "admin", stdin=password + "\n")
+
+    def token(username):
+        status, body, _ = http(
+            "POST", base_url + "/api/v1/auth/tokens", {"username": username, "password": password}
+        )
+        assert status == 201, (status, body)
+        return {"Authorization": "Bearer " + body["token"]}
+
+    admin = token("benchadmin")
+    status, unit, _ = http(
+        "POST", base_url + "/api/v1/units", {"callsign": "BENCH-1", "name": "Bench"}, admin
+    )
+    assert status == 201, (status, unit)
+    for username, role, extra in (
+        ("benchdisp", "dispatcher", {}),
+        ("benchunit", "unit", {"unit_id": unit["id"]}),
+    ):
+        status, body, _ = http(
+            "POST",
+            base_url + "/api/v1/users",
+            {"username": username, "password": password, "role": role, **extra},
+            admin,
+        )
+        assert status == 201, (status, body)
+    return {"admin": admin, "dispatcher": token("benchdisp"), "unit": token("benchunit")}

@@ -43,10 +43,19 @@ def create_app(config: dict | None = None) -> Flask:
         webhooks,
     )
     from .api import bp as api_bp
-    from .extensions import babel, celery_init_app, csrf, db, limiter, login_manager, migrate
+    from .extensions import (
+        babel,
+        celery_init_app,
+        csrf,
+        db,
+        init_reads,
+        limiter,
+        login_manager,
+        migrate,
+    )
     from .ops import logs as ops_logs
     from .ops import scrape
-    from .services import events
+    from .services import events, fallback
 
     app = Flask(__name__, instance_relative_config=True)
     config_module.load(app, config)
@@ -54,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     converters.init_app(app)
 
     db.init_app(app)
+    init_reads(app)
     migrate.init_app(
         app,
         db,
@@ -69,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     celery_init_app(app)
     events.init_app(app)
     ops_logs.init_app(app)
+    fallback.init_app(app)
     auth.init_app(app)
     security.init_app(app)
 

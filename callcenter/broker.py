@@ -2,7 +2,7 @@
 
 - The embedded broker (kombu's SQLAlchemy transport on a SQLite file) polls every 20 ms
   instead of every second, so that a ticket logged on the embedded default reaches a worker
-  at once.
+  at once, and creates the folder of its file (a fresh checkout has no ``instance/``).
 - On Redis, when the connection is lost while messages are unacknowledged (we acknowledge
   late), kombu restores, acknowledges or rejects them over the channel it is closing, and
   the worker dies with "Unrecoverable error: AttributeError('NoneType' object has no
@@ -15,14 +15,40 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from kombu.transport import redis as kombu_redis
-from kombu.transport.sqlalchemy import Transport as _SQLAlchemyTransport
+from kombu.transport import sqlalchemy as kombu_sqla
 
 log = logging.getLogger(__name__)
 
 
-class Transport(_SQLAlchemyTransport):
+def no_retry(retries: int = 0):
+    """A redis-py retry policy of ``retries`` immediate attempts (redis-py's default is 3
+    with backoff, which turns a 0.1 s timeout on a hung server into seconds)."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return Retry(NoBackoff(), retries)
+
+
+def make_sqlite_folder(url: str) -> None:
+    """Create the folder of a ``sqlite:///path`` file, so that SQLite can create the file."""
+    from .config import sqlite_path
+
+    path = sqlite_path(url)
+    if path:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+
+
+class _SQLAlchemyChannel(kombu_sqla.Channel):
+    def _engine_from_config(self):
+        make_sqlite_folder(self.connection.client.hostname)
+        return super()._engine_from_config()
+
+
+class Transport(kombu_sqla.Transport):
+    Channel = _SQLAlchemyChannel
     polling_interval = 0.02
 
 
@@ -55,7 +81,19 @@ class _RedisQoS(kombu_redis.QoS):
 
 
 class _RedisChannel(kombu_redis.Channel):
+    """``redis_retries`` (a transport option): how often redis-py itself tries a command
+    again; None keeps its default (3, with backoff: a hung server costs seconds). Publishers
+    set 0 and fail fast (services/queue.py)."""
+
     QoS = _RedisQoS
+    redis_retries = None
+    from_transport_options = (*kombu_redis.Channel.from_transport_options, "redis_retries")
+
+    def _connparams(self, asynchronous=False):
+        params = super()._connparams(asynchronous=asynchronous)
+        if self.redis_retries is not None:
+            params["retry"] = no_retry(self.redis_retries)
+        return params
 
 
 class RedisTransport(kombu_redis.Transport):

@@ -10,6 +10,7 @@ import os
 from datetime import timedelta
 from typing import Any
 
+AUDIT_MIN_DAYS = 365
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105  (refused in production)
 
 
@@ -92,6 +93,22 @@ class Defaults:
     CALLCENTER_BROKER_URL = ""  # empty: REDIS_URL, or the SQLite broker file
     CALLCENTER_RESULT_BACKEND = ""  # empty: no results are stored (only benchmarks read any)
 
+    # Faults (callcenter/services/fallback.py, /readyz).
+    CALLCENTER_BROKER_TIMEOUT_S = 0.1  # a publish waits no longer on a hung broker
+    CALLCENTER_REDIS_TIMEOUT_S = 0.1  # nor a request on a hung Redis (wake-ups, limits)
+    CALLCENTER_PROBE_TIMEOUT_S = 0.5  # each check of /readyz
+    CALLCENTER_HEARTBEAT_MAX_AGE_S = 15  # workers silent longer: dispatch degraded; 0: not checked
+    CALLCENTER_DISPATCH_FALLBACK = True  # web processes route while broker or workers fail
+
+    # Retention (callcenter/services/retention.py), run by beat every RETENTION_EVERY_S.
+    CALLCENTER_RETENTION_EVERY_S = 3600
+    CALLCENTER_RETENTION_POSITIONS_DAYS = 30  # breadcrumbs (unit_positions)
+    CALLCENTER_RETENTION_IDEMPOTENCY_H = 24  # Idempotency-Key records
+    CALLCENTER_RETENTION_THROTTLE_H = 24  # sign-in throttle rows with no lockout in force
+    CALLCENTER_RETENTION_TOKENS_H = 24  # API tokens this long past their expiry
+    CALLCENTER_RETENTION_SIGN_IN_EVENTS_DAYS = 365  # failed sign-ins, lockouts (>= 365)
+    CALLCENTER_RETENTION_EVENTS_DAYS = 0  # every other audit event; 0: forever (else >= 365)
+
     # WhatsApp Center (Cloud API). Without an app secret every webhook delivery is refused.
     CALLCENTER_WA_VERIFY_TOKEN = ""  # the webhook's verify token, as typed in Meta's app dashboard
     CALLCENTER_WA_APP_SECRET = ""  # the app secret: deliveries are signed with it
@@ -164,6 +181,27 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file of a ``sqlite:///path`` URL (absolute, or relative to the working
+    directory), or None for another database or an in-memory one."""
+    for prefix in ("sqla+sqlite:///", "sqlite:///"):
+        if url.startswith(prefix):
+            path = url[len(prefix) :].split("?", 1)[0]
+            return os.path.abspath(path) if path and path != ":memory:" else None
+    return None
+
+
+def embedded_broker_url(database_uri: str, instance_path: str) -> str:
+    """The embedded broker's file sits beside its database: ``callcenter.sqlite`` has
+    ``callcenter.broker.sqlite``, so two instances with two databases never share one.
+    With PostgreSQL and no Redis it goes in the instance folder."""
+    path = sqlite_path(database_uri)
+    if path is None:
+        return "sqla+sqlite:///" + os.path.join(instance_path, "broker.sqlite")
+    stem, _ = os.path.splitext(path)
+    return "sqla+sqlite:///" + stem + ".broker.sqlite"
+
+
 def load(app, override: dict | None = None) -> None:
     """Fill ``app.config``: defaults, then the environment, then ``override``."""
     app.config.from_object(Defaults)
@@ -183,14 +221,25 @@ def load(app, override: dict | None = None) -> None:
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 10}
 
     if not cfg["CALLCENTER_BROKER_URL"]:
-        cfg["CALLCENTER_BROKER_URL"] = cfg["REDIS_URL"] or "sqla+sqlite:///" + os.path.join(
-            app.instance_path, "broker.sqlite"
+        cfg["CALLCENTER_BROKER_URL"] = cfg["REDIS_URL"] or embedded_broker_url(
+            cfg["SQLALCHEMY_DATABASE_URI"], app.instance_path
         )
     cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=cfg["CALLCENTER_SESSION_IDLE_MIN"])
     cfg["SESSION_REFRESH_EACH_REQUEST"] = True
     cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
     cfg["RATELIMIT_KEY_PREFIX"] = cfg["CALLCENTER_REDIS_PREFIX"] + ":rl"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    # A hung Redis costs a sign-in at most the timeout; then limits are counted in memory
+    # until Redis answers again.
+    redis_timeout = float(cfg["CALLCENTER_REDIS_TIMEOUT_S"])
+    from .broker import no_retry
+
+    cfg["RATELIMIT_STORAGE_OPTIONS"] = {
+        "socket_connect_timeout": redis_timeout,
+        "socket_timeout": redis_timeout,
+        "retry": no_retry(),
+    }
+    cfg["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = bool(cfg["REDIS_URL"])
     # With Redis down, sign-in still works; the per-username lockout lives in the database.
     cfg["RATELIMIT_SWALLOW_ERRORS"] = True
 
@@ -201,6 +250,10 @@ def load(app, override: dict | None = None) -> None:
         raise RuntimeError("CALLCENTER_STREAMS must be 'embedded' or 'pushpin'")
     if cfg["CALLCENTER_STREAMS"] == "pushpin" and not cfg["REDIS_URL"]:
         raise RuntimeError("CALLCENTER_STREAMS=pushpin needs REDIS_URL (leases and wake-ups)")
+
+    for key in ("CALLCENTER_RETENTION_SIGN_IN_EVENTS_DAYS", "CALLCENTER_RETENTION_EVENTS_DAYS"):
+        if cfg[key] and cfg[key] < AUDIT_MIN_DAYS:
+            raise RuntimeError(f"{key} keeps audit events {AUDIT_MIN_DAYS} days at least (or 0)")
 
     if cfg["CALLCENTER_ENV"] == "production" and cfg["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set in production (CALLCENTER_ENV=production)")

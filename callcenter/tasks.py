@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from .extensions import db
 from .ops import logs, metrics
-from .services import callbacks, handoffs, locator, repair, routing
+from .services import callbacks, handoffs, heartbeat, locator, repair, retention, routing
 from .services.whatsapp import media, outbox, reactions
 
 log = logging.getLogger(__name__)
@@ -51,10 +51,25 @@ def route_queued() -> dict:
 
 @shared_task(name="callcenter.tasks.sweep", **_RETRY)
 def sweep() -> dict:
+    """The repair sweep; done, it is the workers' heartbeat (beat scheduled it, the broker
+    carried it, a worker ran it)."""
     try:
         report = repair.sweep()
         if any(report.values()):
             log.info("sweep: %s", report)
+        heartbeat.beat()
+        return report
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="callcenter.tasks.prune", **_RETRY)
+def prune() -> dict:
+    """Retention: delete what is past its time (services/retention.py)."""
+    try:
+        report = retention.prune()
+        if any(report.values()):
+            log.info("pruned: %s", report)
         return report
     finally:
         db.session.remove()

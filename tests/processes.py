@@ -26,8 +26,19 @@ class Worker:
     """A Celery worker (optionally with beat) in its own process group."""
 
     def __init__(
-        self, env: dict, log_path: str, *, concurrency: int = 2, beat: bool = True, name: str = "w1"
+        self,
+        env: dict,
+        log_path: str,
+        *,
+        concurrency: int = 2,
+        beat: bool = True,
+        name: str = "w1",
+        schedule: str | None = None,
+        cwd: str = ROOT,
+        extra_args: tuple = (),
     ):
+        """``schedule``: beat's schedule file (default: beside the log; "" for the app's
+        own); ``cwd``: the working directory (the project is put on PYTHONPATH)."""
         import subprocess
 
         self.log_path = log_path
@@ -50,14 +61,19 @@ class Worker:
             "--without-gossip",
         ]
         if beat:
-            args += ["--beat", "--schedule", log_path + ".beat"]
+            args += ["--beat"]
+            if schedule != "":
+                args += ["--schedule", schedule or log_path + ".beat"]
+        args += list(extra_args)
+        if cwd != ROOT:
+            env = {**env, "PYTHONPATH": ROOT}
         self.log = open(log_path, "ab")  # noqa: SIM115  (closed in stop)
         self.proc = subprocess.Popen(
             args,
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
-            cwd=ROOT,
+            cwd=cwd,
             start_new_session=True,
         )
 

@@ -15,6 +15,7 @@ EXPECTED = {
     "users",
     "api_tokens",
     "sign_in_throttle",
+    "heartbeats",
     "sectors",
     "units",
     "unit_positions",

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 from flask import Blueprint, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
 from ..services.errors import ServiceError, ValidationError
 
 bp = Blueprint("api", __name__)
+log = logging.getLogger(__name__)
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -72,6 +77,20 @@ def _csrf_error(exc: CSRFError):
 @bp.errorhandler(RateLimitExceeded)
 def _rate_limited(exc):
     return error_response(429, "rate_limited", _l("Too many requests. Wait a moment."))
+
+
+@bp.errorhandler(OperationalError)
+def _database_unavailable(exc: OperationalError):
+    """The database went away (restarting, failing over): nothing was changed; say when to
+    try again. A retried ``POST /tickets`` with its ``Idempotency-Key`` never makes two."""
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    log.warning("database unavailable: %s", exc.orig if exc.orig is not None else exc)
+    response = error_response(
+        503, "database_unavailable", _l("The database is not answering. Try again in a moment.")
+    )
+    response.headers["Retry-After"] = "1"
+    return response
 
 
 @bp.errorhandler(HTTPException)
@@ -137,6 +156,7 @@ from . import (  # noqa: E402,F401
     events,
     followups,
     reports,
+    system,
     tickets,
     units,
     wa,

@@ -36,6 +36,8 @@ def index():
             "role": current_user.role,
         },
         "canAct": current_user.role in INTAKE_ROLES,
+        # How often the page asks whether dispatch is degraded (broker, workers).
+        "dispatchPollS": max(1.0, min(5.0, float(cfg["CALLCENTER_SWEEP_INTERVAL_S"]) * 2)),
         "supervisor": current_user.role in ("supervisor", "admin"),
         # The stream starts here, so nothing between this page and its first load is missed.
         "lastEventId": events.last_id(),

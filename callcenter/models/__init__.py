@@ -7,6 +7,7 @@ from .calls import Call
 from .catalog import CategorySetting
 from .emergency import Emergency
 from .event import Event, EventRecipient
+from .heartbeat import Heartbeat
 from .notes import TicketNote
 from .ticket import IdempotencyKey, Ticket, TicketCounter
 from .unit import Sector, Unit, UnitPosition, UnitShift
@@ -25,6 +26,7 @@ __all__ = [
     "Event",
     "EventRecipient",
     "Handoff",
+    "Heartbeat",
     "IdempotencyKey",
     "Sector",
     "SignInThrottle",

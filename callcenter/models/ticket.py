@@ -150,4 +150,7 @@ class IdempotencyKey(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),
+        Index("ix_idempotency_created", "created_at"),  # retention
+    )

@@ -132,4 +132,5 @@ class UnitPosition(db.Model):
     __table_args__ = (
         # A report retried by the device is one report.
         UniqueConstraint("unit_id", "recorded_at", name="uq_unit_positions_unit_recorded"),
+        Index("ix_unit_positions_received", "received_at"),  # retention
     )

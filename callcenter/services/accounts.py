@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..extensions import db, reading
 from ..models import ApiToken, SignInThrottle, Unit, User
 from ..models.user import ROLES
 from . import clock, events, sql
@@ -48,6 +48,10 @@ def _verify(stored_hash: str, password: str) -> bool:
         return _hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _locked(throttle: SignInThrottle | None, now) -> bool:
+    return bool(throttle and throttle.locked_until and throttle.locked_until > now)
 
 
 def normalise_username(username: str) -> str:
@@ -108,6 +112,24 @@ def authenticate(
     cfg = current_app.config
     name = normalise_username(username)[:64]
     address = (remote_addr or "unknown")[:64]
+    audit = {"username": name, "ip": remote_addr, "via": via}
+
+    # The password is checked outside any write transaction: argon2 takes tens of
+    # milliseconds, and on SQLite a write transaction holds the one write lock.
+    db.session.rollback()
+    with reading():
+        user = db.session.scalars(db.select(User).where(User.username == name)).one_or_none()
+        stored_hash = user.password_hash if user else None
+        throttle = db.session.scalars(
+            db.select(SignInThrottle).where(
+                SignInThrottle.username == name, SignInThrottle.address == address
+            )
+        ).one_or_none()
+        locked_before = _locked(throttle, clock.now())
+        db.session.rollback()
+    ok = not locked_before and _verify(stored_hash or _dummy_hash(), password or "")
+    rehashed = hash_password(password) if ok and _hasher.check_needs_rehash(stored_hash) else None
+
     now = clock.now()
     sql.insert_ignore(SignInThrottle, {"username": name, "address": address, "failures": 0})
     throttle = db.session.scalars(
@@ -116,9 +138,10 @@ def authenticate(
         .with_for_update()
     ).one()
     user = db.session.scalars(db.select(User).where(User.username == name)).one_or_none()
-    audit = {"username": name, "ip": remote_addr, "via": via}
+    if user is not None and user.password_hash != stored_hash:
+        ok = False  # the password changed while it was being checked: check again later
 
-    if throttle.locked_until and throttle.locked_until > now:
+    if _locked(throttle, now):
         events.record("auth.sign_in_failed", actor=user, data={**audit, "reason": "locked"})
         db.session.commit()
         raise Locked(_locked_message(throttle.locked_until, now))
@@ -126,7 +149,6 @@ def authenticate(
     if throttle.last_failure_at and now - throttle.last_failure_at > forget:
         throttle.failures = 0
 
-    ok = _verify(user.password_hash if user else _dummy_hash(), password or "")
     if not ok or user is None or not user.is_active:
         throttle.failures += 1
         throttle.last_failure_at = now
@@ -146,8 +168,8 @@ def authenticate(
 
     throttle.failures = 0
     throttle.locked_until = None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if rehashed:
+        user.password_hash = rehashed
     user.last_sign_in_at = now
     events.record("auth.signed_in", actor=user, data=audit)
     db.session.commit()

@@ -13,6 +13,8 @@ import time
 import redis
 from flask import current_app
 
+from ..broker import no_retry
+
 log = logging.getLogger(__name__)
 
 
@@ -24,8 +26,13 @@ def client() -> redis.Redis | None:
         return None
     conn = app.extensions.get("cc_redis")
     if conn is None:
+        timeout = float(app.config["CALLCENTER_REDIS_TIMEOUT_S"])
         conn = redis.Redis.from_url(
-            url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30
+            url,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            health_check_interval=30,
+            retry=no_retry(),  # fail at once: callers fall back (SQL, polling)
         )
         app.extensions["cc_redis"] = conn
     return conn
@@ -35,14 +42,33 @@ def key(*parts: str) -> str:
     return ":".join((current_app.config["CALLCENTER_REDIS_PREFIX"], *parts))
 
 
+# After a Redis failure, best-effort users (wake-ups, the GEO lookup) leave Redis alone
+# in this process for this long: a hung Redis must not cost every commit, or every
+# routing transaction, its timeout. They fall back meanwhile (polling, SQL).
+_QUIET_S = 1.0
+_quiet_until = 0.0
+
+
+def quiet() -> bool:
+    """True while this process leaves Redis alone after a failure."""
+    return time.monotonic() < _quiet_until
+
+
+def failed() -> None:
+    """Note a Redis failure: ``quiet()`` for the next ``_QUIET_S`` seconds."""
+    global _quiet_until
+    _quiet_until = time.monotonic() + _QUIET_S
+
+
 def notify_events(last_id: int) -> None:
     """Wake the live streams: events up to ``last_id`` exist. Best effort."""
     conn = client()
-    if conn is None:
+    if conn is None or quiet():
         return
     try:
         conn.publish(key("events"), str(last_id))
     except redis.RedisError as exc:
+        failed()
         log.warning("event wake-up not published: %s", exc)
 
 

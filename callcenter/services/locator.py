@@ -62,10 +62,11 @@ def nearest_available(
     """Up to ``limit`` available units with a position newer than ``fresh_after`` within
     ``radius_m`` of the point, nearest first (ties by id), skipping ``exclude``."""
     use = use or backend()
-    if use == "redis":
+    if use == "redis" and not bus.quiet():
         try:
             return _redis_nearest(lat, lon, radius_m, fresh_after, exclude, limit)
         except redis.RedisError as exc:
+            bus.failed()
             log.warning("GEO index unavailable, using SQL: %s", exc)
     return _sql_nearest(lat, lon, radius_m, fresh_after, exclude, limit)
 

@@ -25,3 +25,15 @@ def insert_ignore_returning(model, values: dict, column):
 
 def is_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+def upsert(model, values: dict, update: list[str]) -> None:
+    """INSERT ... ON CONFLICT (primary key) DO UPDATE SET ``update`` columns."""
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(model).values(**values)
+    keys = [c.name for c in model.__table__.primary_key.columns]
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={name: statement.excluded[name] for name in update}
+    )
+    db.session.execute(statement)

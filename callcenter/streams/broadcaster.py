@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..extensions import db
+from ..extensions import begin_reading, db, reading
 from ..services import bus
 from ..services.errors import Refused
 from . import feed, registry
@@ -81,6 +81,7 @@ class Broadcaster:
             raise RuntimeError("the live feed reader did not start")
 
     def _run(self) -> None:
+        begin_reading()  # this thread only reads (its own context: never reset)
         with self.app.app_context():
             cfg = self.app.config
             waiter = bus.Waiter()
@@ -204,12 +205,13 @@ class Broadcaster:
                         frames, behind = self._take(stream)
             if behind:
                 # A replay from the database, one page at a time, paced.
-                try:
-                    entries, stream.cursor = feed.read(
-                        stream.cursor, limit=page, scope=stream.scope
-                    )
-                finally:
-                    db.session.remove()
+                with reading():
+                    try:
+                        entries, stream.cursor = feed.read(
+                            stream.cursor, limit=page, scope=stream.scope
+                        )
+                    finally:
+                        db.session.remove()
                 frames = [e.frame for e in entries]
                 if len(entries) == page:
                     time.sleep(0.02)

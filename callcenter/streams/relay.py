@@ -30,7 +30,7 @@ from flask import current_app
 from pubcontrol import PubControlClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..extensions import db
+from ..extensions import db, reading
 from ..services import bus
 from . import feed
 
@@ -143,7 +143,11 @@ class Relay:
             return False
 
     def run(self, stop: threading.Event | None = None) -> None:
-        """Publish until ``stop`` is set. Needs an app context."""
+        """Publish until ``stop`` is set. Needs an app context. It only reads the database."""
+        with reading():
+            self._run(stop)
+
+    def _run(self, stop: threading.Event | None) -> None:
         stop = stop or threading.Event()
         cfg = current_app.config
         waiter = bus.Waiter()

@@ -3,20 +3,17 @@ calls come in. Each ends with no ticket lost and the invariant holding."""
 
 import os
 import random
-import shutil
 import signal
-import socket
-import subprocess
 import threading
 import time
 
 import pytest
-import redis
 
 from callcenter.extensions import db
 from callcenter.models import Ticket
+from tests.faults import PrivateRedis
 from tests.helpers import KEPANJEN, offset, ticket_payload
-from tests.processes import WebServer, Worker, process_env
+from tests.processes import WebServer, Worker, free_port, process_env
 from tests.system.sim import check_invariants, wait_for
 
 FAST = {
@@ -157,59 +154,6 @@ def test_calls_logged_while_workers_are_stopped_are_routed_on_restart(
 # --- Redis restarted while calls are being logged ---------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PrivateRedis:
-    """A redis-server of this test's own, so it can be restarted without touching others."""
-
-    def __init__(self, tmp_path):
-        self.port = _free_port()
-        self.dir = tmp_path
-        self.proc = None
-
-    def start(self):
-        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        wait_for(lambda: self._ping(client), timeout=10, interval=0.05)
-
-    @staticmethod
-    def _ping(client):
-        try:
-            return client.ping()
-        except redis.RedisError:
-            return False
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-
 @pytest.fixture
 def private_redis(tmp_path):
     server = PrivateRedis(tmp_path)
@@ -253,7 +197,7 @@ def test_redis_restarted_while_calls_are_logged(
     env = process_env(config)
     make_units(factory, 40, seed=4)
     headers = factory.headers("dispatcher")
-    web = WebServer(env, str(tmp_path / "web.log"), _free_port()).wait_ready()
+    web = WebServer(env, str(tmp_path / "web.log"), free_port()).wait_ready()
     worker = Worker(
         env, str(tmp_path / "worker.log"), concurrency=2, beat=True, name="redisfault"
     ).wait_ready()

@@ -7,6 +7,7 @@ import { Alarms } from "./console/alarm.js";
 import { noteEvent } from "./console/backup.js";
 import { Board } from "./console/board.js";
 import { CallbackList } from "./console/callbacks.js";
+import { watchDispatch } from "./console/degraded.js";
 import { Detail } from "./console/detail.js";
 import { Intake } from "./console/intake.js";
 import { ConsoleMap } from "./console/map.js";
@@ -185,6 +186,7 @@ async function loadRecentActivity() {
 // --- start ------------------------------------------------------------------------------------------
 
 stream.start();
+watchDispatch();
 Promise.allSettled([store.loadTickets(), store.loadUnits(), loadRecentActivity(), callbacks.load(), wa.load()]).then(() => {
   document.body.classList.add("console-ready");
   openFromHash();
