@@ -374,3 +374,43 @@ def test_intake_asks_for_a_possible_duplicate_before_logging(client, factory, di
     assert client.get(url.format("theft", *near), headers=dispatcher).get_json() == {"ticket": None}
     bad = client.get(url.format("nope", "x", 1), headers=dispatcher)
     assert bad.status_code == 422 and {"category", "lat"} <= set(error(bad)["fields"])
+
+
+def test_one_call_moved_to_two_tickets_at_once_lands_on_one(production_stack, factory):
+    """Two dispatchers attach the same duplicate's call to two tickets at the same moment
+    (PostgreSQL, threads): the tickets are locked in id order, one wins, the other is told
+    the call was moved, and the duplicate is cancelled once."""
+    import threading
+
+    app = production_stack
+    dispatcher = factory.headers("dispatcher")
+    setup = app.test_client()
+    for _ in range(5):
+        a = create(setup, dispatcher)
+        b = create(setup, dispatcher)
+        dup = create(setup, dispatcher)
+        call_id = calls(factory, dup["id"])[0].id
+        barrier = threading.Barrier(2)
+        answers = {}
+
+        def attach(target, barrier=barrier, answers=answers, call_id=call_id):
+            client = app.test_client()
+            barrier.wait()
+            answers[target] = client.post(
+                f"/api/v1/tickets/{target}/calls", json={"call_id": call_id}, headers=dispatcher
+            )
+
+        threads = [threading.Thread(target=attach, args=(t["id"],)) for t in (a, b)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        codes = sorted(r.status_code for r in answers.values())
+        assert codes == [201, 409], {k: r.get_json() for k, r in answers.items()}
+        loser = next(r for r in answers.values() if r.status_code == 409)
+        assert error(loser)["code"] == "call_moved"
+        winner = next(t for t, r in answers.items() if r.status_code == 201)
+        assert [c.ticket_id for c in calls(factory) if c.id == call_id] == [winner]
+        assert factory.ticket(dup["id"]).status == "cancelled"
+        cancelled = [e for e in factory.events("ticket.cancelled") if e.ticket_id == dup["id"]]
+        assert len(cancelled) == 1
