@@ -229,6 +229,9 @@ def load(app, override: dict | None = None) -> None:
     cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
     cfg["RATELIMIT_KEY_PREFIX"] = cfg["CALLCENTER_REDIS_PREFIX"] + ":rl"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    # The last minute counted exactly: a fixed window lets a burst across its edge through
+    # at twice the limit.
+    cfg["RATELIMIT_STRATEGY"] = "moving-window"
     # A hung Redis costs a sign-in at most the timeout; then limits are counted in memory
     # until Redis answers again.
     redis_timeout = float(cfg["CALLCENTER_REDIS_TIMEOUT_S"])
