@@ -192,11 +192,11 @@ def test_photos_inline_pins_on_the_map_and_a_failed_send_in_red(
     assert loaded
     expect(page.locator(".wa-pin")).to_have_count(1)
     chat.get_by_test_id("wa-pin-show").click()
-    # Back on the board (F3) the reporter's pin leaves the map; F4 brings both back.
+    # Back on the board (F3) the reporter's pin leaves the map; F6 brings both back.
     page.keyboard.press("F3")
     expect(page.get_by_test_id("board")).to_be_visible()
     expect(page.locator(".wa-pin")).to_have_count(0)
-    page.keyboard.press("F4")
+    page.keyboard.press("F6")
     expect(page.locator(".wa-pin")).to_have_count(1)
 
     # A send WhatsApp refuses: the bubble says NOT SENT with the reason.
