@@ -20,6 +20,13 @@ ENDPOINTS = [
     ("POST", "/api/v1/tickets/999/cancel", {}, ("dispatcher", "supervisor")),
     ("POST", "/api/v1/tickets/999/close", {}, ("dispatcher", "supervisor")),
     ("POST", "/api/v1/tickets/999/alarm/ack", {}, ("dispatcher", "supervisor")),
+    ("GET", "/api/v1/agencies", None, ("dispatcher", "supervisor", "admin")),
+    ("GET", "/api/v1/tickets/999/handoffs", None, ("dispatcher", "supervisor", "admin")),
+    ("POST", "/api/v1/tickets/999/handoffs", {}, ("dispatcher", "supervisor")),
+    ("POST", "/api/v1/handoffs/999/acknowledge", {}, ("dispatcher", "supervisor")),
+    ("GET", "/api/v1/callbacks", None, ("dispatcher", "supervisor", "admin")),
+    ("GET", "/api/v1/callbacks/999", None, ("dispatcher", "supervisor", "admin")),
+    ("POST", "/api/v1/callbacks/999/attempts", {}, ("dispatcher", "supervisor")),
     (
         "GET",
         "/api/v1/callers/history?phone=0811482000",
