@@ -97,7 +97,6 @@ def validate(data) -> dict:
             _l("The call was not logged. Check the marked fields."), fields=errors
         )
     return {
-        "callback_id": data.get("callback_id"),
         "channel": channel,
         "category": category,
         "priority": priority,
@@ -198,7 +197,7 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
 
     clean = validate(data)
     category: catalog.Category = clean.pop("category")
-    callback_id = clean.pop("callback_id")
+    callback_id = data.get("callback_id")
     now = clock.now()
     history = caller_history(clean["caller_phone"])
     ticket = Ticket(
