@@ -124,7 +124,6 @@ def validate(data) -> dict:
             _l("The call was not logged. Check the marked fields."), fields=errors
         )
     return {
-        "callback_id": data.get("callback_id"),
         "received_at": received_at,
         "answered_at": answered_at,
         "channel": channel,
@@ -281,7 +280,7 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
 
     clean = validate(data)
     category: catalog.Category = clean.pop("category")
-    callback_id = clean.pop("callback_id")
+    callback_id = data.get("callback_id")
     now = clock.now()
     history = caller_history(clean["caller_phone"])
     # Read before the number is taken: its counter row's lock serialises intake until the
