@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 
 from callcenter import create_app  # noqa: E402
 from callcenter.extensions import db  # noqa: E402
+from callcenter.services import fallback  # noqa: E402
 from tests.faults import HangingProxy  # noqa: E402
 from tests.processes import free_port  # noqa: E402
 from tests.system.sim import wait_for  # noqa: E402
@@ -38,6 +39,7 @@ def web(app_config):
 
     yield make
     for created in made:
+        fallback.get(created).stop()  # its thread must not sweep the next tests' tables
         with created.app_context():
             db.engine.dispose()
 

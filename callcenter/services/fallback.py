@@ -40,6 +40,11 @@ class Guard:
         self.thread: threading.Thread | None = None
         self.pid = os.getpid()
         self.sweeps = 0
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        """End this process's thread (an app being thrown away, in tests)."""
+        self.stopping.set()
 
     # --- the breaker -------------------------------------------------------------------
 
@@ -73,6 +78,8 @@ class Guard:
         return True
 
     def ensure_started(self) -> None:
+        if self.stopping.is_set():
+            return
         if self.thread is not None and self.thread.is_alive() and self.pid == os.getpid():
             return
         with self.lock:
@@ -88,7 +95,7 @@ class Guard:
         cfg = self.app.config
         interval = float(cfg["CALLCENTER_SWEEP_INTERVAL_S"])
         next_look = 0.0
-        while True:
+        while not self.stopping.is_set():
             try:
                 task_name, args = self.work.get(timeout=min(interval, 1.0))
             except queue.Empty:

@@ -13,6 +13,7 @@ ENDPOINTS = [
     ("GET", "/api/v1/auth/me", None, ROLES),
     ("POST", "/api/v1/tickets", {}, ("dispatcher", "supervisor")),
     ("GET", "/api/v1/tickets", None, ("dispatcher", "supervisor", "admin")),
+    ("GET", "/api/v1/dispatch/status", None, ("dispatcher", "supervisor", "admin")),
     ("GET", "/api/v1/tickets/999", None, ("dispatcher", "supervisor", "admin")),
     ("PATCH", "/api/v1/tickets/999", {}, ("dispatcher", "supervisor")),
     ("GET", "/api/v1/tickets/999/suggestions", None, ("dispatcher", "supervisor", "admin")),

@@ -6,6 +6,7 @@ import pytest
 
 from callcenter import create_app
 from callcenter.extensions import db
+from callcenter.services import fallback
 from tests.faults import HangingProxy
 from tests.helpers import KEPANJEN, offset, ticket_payload
 from tests.processes import free_port
@@ -24,6 +25,7 @@ def make_app(app_config):
 
     yield make
     for web in made:
+        fallback.get(web).stop()  # its thread must not sweep the next tests' tables
         with web.app_context():
             db.engine.dispose()
 
