@@ -52,7 +52,6 @@ ENDPOINTS = [
     ("GET", "/api/v1/units", None, ("dispatcher", "supervisor", "admin")),
     ("GET", "/api/v1/units/999", None, ("dispatcher", "supervisor", "admin")),
     ("GET", "/api/v1/units/positions", None, ("dispatcher", "supervisor", "admin")),
-    ("GET", "/api/v1/dispatch/status", None, ("dispatcher", "supervisor", "admin")),
     ("POST", "/api/v1/units", {}, ("admin", "supervisor")),
     ("GET", "/api/v1/users", None, ("admin", "supervisor")),
     ("GET", "/api/v1/reports/kpis", None, ("supervisor", "admin")),
