@@ -133,12 +133,22 @@ def reset_state(app) -> None:
             feed_reader.reset()
             db.session.remove()
         app.extensions.pop("cc_stream_leases", None)  # leases kept in memory (no Redis)
+        # Tasks a test published and no worker took go too: ids start again from 1, and a
+        # stale route_ticket would act on the next test's ticket.
+        queue = app.config["CALLCENTER_QUEUE"]
         if app.config["REDIS_URL"]:
             conn = redis.Redis.from_url(app.config["REDIS_URL"])
             keys = list(conn.scan_iter(app.config["CALLCENTER_REDIS_PREFIX"] + ":*", count=1000))
+            keys += list(conn.scan_iter(queue + "*", count=1000))
             if keys:
                 conn.delete(*keys)
             conn.close()
+        else:
+            with (
+                contextlib.suppress(Exception),
+                app.extensions["celery"].connection_for_write() as broker,
+            ):
+                broker.default_channel.queue_purge(queue)
         from callcenter.extensions import limiter
 
         # In-memory or Redis counters of the last app created (whose Redis may be one a

@@ -41,6 +41,9 @@ PRIVATE_PREFIXES = ("auth.", "user.")
 # A unit whose assignment on a ticket ended this long before an event still hears it: the
 # change that ended it (a release, the ticket closed) is usually that very event's.
 AUDIENCE_ENDED_WITHIN = timedelta(seconds=5)
+# Events about one unit's own offer or status: units no longer on the ticket do not hear
+# another unit's (a unit whose offer was withdrawn is not told of the next one's).
+UNIT_OWN_PREFIXES = ("assignment.", "unit.")
 
 
 @dataclass
@@ -123,9 +126,22 @@ def _write_recipients(session: Session, rows: list[Event], pending: list[_Pendin
         )
         for ticket_id, unit_id in found:
             on_ticket.setdefault(ticket_id, set()).add(unit_id)
+    active: dict[int, set[int]] = {}
+    if ticket_ids:
+        for ticket_id, unit_id in session.execute(
+            db.select(Assignment.ticket_id, Assignment.unit_id).where(
+                Assignment.ticket_id.in_(ticket_ids), Assignment.status.in_(ACTIVE_STATUSES)
+            )
+        ):
+            active.setdefault(ticket_id, set()).add(unit_id)
     out = []
     for row, p in zip(rows, pending, strict=True):
-        units = on_ticket.get(row.ticket_id, set()) | set(p.recipients)
+        # What one unit does or is offered concerns the units still on the ticket; what
+        # happens to the ticket also reaches those whose part just ended with it.
+        if row.type.startswith(UNIT_OWN_PREFIXES):
+            units = active.get(row.ticket_id, set()) | set(p.recipients)
+        else:
+            units = on_ticket.get(row.ticket_id, set()) | set(p.recipients)
         units.discard(row.unit_id)
         out.extend({"event_id": row.id, "unit_id": u} for u in sorted(units))
     if out:

@@ -502,8 +502,10 @@ def test_a_unit_token_reaches_no_staff_endpoint_about_its_own_job(
 
 
 def test_the_event_list_carries_only_the_units_own_events(client, factory, dispatcher, crew):
+    """A unit reads its own events and what happened to the tickets it was on then; never
+    another unit's offer or answer on a ticket it was not on."""
     a_ticket, a_offer = new_offer(client, factory, dispatcher)
-    _, b_offer = new_offer(client, factory, dispatcher, summary="Motor dicuri")
+    b_ticket, b_offer = new_offer(client, factory, dispatcher, summary="Motor dicuri")
     accept(client, a_offer.id, crew["a_headers"])
     client.post(
         f"/api/v1/assignments/{b_offer.id}/decline",
@@ -516,7 +518,9 @@ def test_the_event_list_carries_only_the_units_own_events(client, factory, dispa
     assert "assignment.offered" in [e["type"] for e in seen]
     assert "assignment.accepted" in [e["type"] for e in seen]
     seen_b = client.get("/api/v1/events?after=0", headers=crew["b_headers"]).get_json()
-    assert {e["unit_id"] for e in seen_b} == {crew["b"]}
+    assert {e["unit_id"] for e in seen_b} <= {crew["b"], None}
+    assert {e["ticket_id"] for e in seen_b if e["ticket_id"]} == {b_ticket["id"]}
+    assert all(e["unit_id"] == crew["b"] for e in seen_b if e["type"].startswith("assignment."))
     assert "assignment.declined" in [e["type"] for e in seen_b]
     # A cursor gives what came after it.
     after = seen[0]["id"]

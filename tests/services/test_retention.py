@@ -55,15 +55,28 @@ def seed(app, factory, client):
         db.session.add_all(
             [
                 SignInThrottle(
-                    username="old", failures=2, last_failure_at=now - timedelta(hours=30)
+                    username="old",
+                    address="10.0.0.1",
+                    failures=2,
+                    last_failure_at=now - timedelta(hours=30),
+                ),
+                # The same name from another address: its old row goes, the lockout stays.
+                SignInThrottle(
+                    username="locked",
+                    address="10.0.0.2",
+                    failures=1,
+                    last_failure_at=now - timedelta(hours=30),
                 ),
                 SignInThrottle(
                     username="locked",
+                    address="10.0.0.1",
                     failures=0,
                     last_failure_at=now - timedelta(hours=30),
                     locked_until=now + timedelta(minutes=5),
                 ),
-                SignInThrottle(username="recent", failures=1, last_failure_at=now),
+                SignInThrottle(
+                    username="recent", address="10.0.0.1", failures=1, last_failure_at=now
+                ),
                 Event(type="auth.sign_in_failed", at=now - timedelta(days=400), data={}),
                 Event(type="auth.locked_out", at=now - timedelta(days=366), data={}),
                 Event(type="auth.sign_in_failed", at=now - timedelta(days=300), data={}),
@@ -108,7 +121,7 @@ def test_prune_keeps_what_is_within_its_time(app, factory, client):
     assert report == {
         "positions": 2,
         "idempotency_keys": 1,
-        "throttle": 1,
+        "throttle": 2,
         "tokens": 1,
         "sign_in_events": 2,
         "events": 0,

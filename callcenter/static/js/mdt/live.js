@@ -34,7 +34,9 @@ function setConnection(name) {
 
 function onEvent(event) {
   const data = event.data || {};
-  if (event.type === "assignment.offered") {
+  // The stream also carries what happens to the other units on this unit's ticket: only an
+  // offer to this unit is announced.
+  if (event.type === "assignment.offered" && event.unit_id === cfg.unit.id) {
     announce(data.assignment_id);
     refresh();
   } else if (event.type === "ticket.updated" && state.ticket && event.ticket_id === state.ticket.id) {
@@ -46,8 +48,9 @@ function onEvent(event) {
 }
 
 /**
- * The other units on a job do not reach this unit's own stream: while it works a ticket that
- * needs several units, look again every 15 s so their progress shows.
+ * What the other units on a job do reaches this unit's stream while it is on the job; a look
+ * every 15 s while it works a ticket that needs several units also covers a stream that was
+ * down.
  */
 export function watchCrew() {
   setInterval(() => {
