@@ -83,6 +83,9 @@ def test_5xx_answers_are_retried_with_backoff_then_sent(wa, client, factory, app
     assert row.attempts == 3 and row.error_code is None
     assert len(wa.standin.sent) == 1
     assert [e.data["attempts"] for e in factory.events("wa.message_retrying")] == [1, 2]
+    # The stand-in's delivery reports arrive through the webhook after the answer: wait for
+    # them here, or they would land on the next test's message of the same id.
+    wait_for(lambda: wa.messages(id=message_id)[0].status == "read", timeout=20)
 
 
 def test_a_timeout_is_retried_and_after_the_last_attempt_the_failure_is_visible(
