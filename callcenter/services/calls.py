@@ -12,10 +12,9 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Call, IdempotencyKey, Ticket, User
+from ..models import Call, Ticket, User
 from ..models.ticket import CHANNELS, MAX_UNITS
 from . import catalog, clock, events, incidents, intake, phones, queue, state
 from .errors import Conflict, NotFound, ValidationError
@@ -194,21 +193,9 @@ def attach_at_intake(
     ticket = _attachable(state.lock_ticket(target))
     call = _add(ticket, fields, actor)
     if idempotency_key is not None:
-        db.session.add(
-            IdempotencyKey(
-                user_id=actor.id,
-                key=idempotency_key,
-                request_hash=request_hash,
-                ticket_id=ticket.id,
-            )
-        )
-        try:
-            db.session.flush()
-        except IntegrityError:
-            db.session.rollback()  # the same request, sent twice at once: the first one counts
-            existing = intake.replay(actor, idempotency_key, request_hash)
-            if existing is None:
-                raise
+        # The same request, sent twice at once: the first one counts.
+        existing = intake.claim_key(actor, idempotency_key, request_hash, ticket)
+        if existing is not None:
             return existing, None, False
     db.session.commit()
     return ticket, call, True

@@ -312,22 +312,8 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
     db.session.flush()
     db.session.add(Call.opening(ticket, actor.id))
     if idempotency_key is not None:
-        db.session.add(
-            IdempotencyKey(
-                user_id=actor.id,
-                key=idempotency_key,
-                request_hash=request_hash,
-                ticket_id=ticket.id,
-            )
-        )
-        try:
-            db.session.flush()
-        except IntegrityError:
-            # A concurrent request with the same key won the race: answer with its ticket.
-            db.session.rollback()
-            existing = _replay(actor, idempotency_key, request_hash)
-            if existing is None:
-                raise
+        existing = claim_key(actor, idempotency_key, request_hash, ticket)
+        if existing is not None:
             return existing, False
 
     events.record(
@@ -386,3 +372,21 @@ def _replay(actor: User, key: str, request_hash: str) -> Ticket | None:
 # Intake's other path, a call attached to a ticket (services/calls.py), keys requests alike.
 request_digest = _request_hash
 replay = _replay
+
+
+def claim_key(actor: User, key: str, request_hash: str, ticket: Ticket) -> Ticket | None:
+    """Record ``key`` as this request's, for ``ticket``. None when it is ours; when a
+    concurrent request with the same key won the race, this transaction is rolled back
+    and its ticket returned."""
+    db.session.add(
+        IdempotencyKey(user_id=actor.id, key=key, request_hash=request_hash, ticket_id=ticket.id)
+    )
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _replay(actor, key, request_hash)
+        if existing is None:
+            raise
+        return existing
+    return None
