@@ -97,6 +97,8 @@ class Defaults:
     CALLCENTER_BROKER_TIMEOUT_S = 0.1  # a publish waits no longer on a hung broker
     CALLCENTER_REDIS_TIMEOUT_S = 0.1  # nor a request on a hung Redis (wake-ups, limits)
     CALLCENTER_PROBE_TIMEOUT_S = 0.5  # each check of /readyz
+    # Check each API answer against its declared schema (a mismatch answers 500): for tests.
+    CALLCENTER_CHECK_RESPONSES = False
     CALLCENTER_HEARTBEAT_MAX_AGE_S = 15  # workers silent longer: dispatch degraded; 0: not checked
     CALLCENTER_DISPATCH_FALLBACK = True  # web processes route while broker or workers fail
 

@@ -148,6 +148,10 @@ def page_args() -> tuple[int, int | None]:
     return limit, after
 
 
+from .contract import check_error_body  # noqa: E402
+
+bp.after_request(check_error_body)
+
 from . import (  # noqa: E402,F401
     admin,
     assignments,
@@ -155,6 +159,7 @@ from . import (  # noqa: E402,F401
     auth,
     events,
     followups,
+    reference,
     reports,
     system,
     tickets,
