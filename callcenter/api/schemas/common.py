@@ -73,3 +73,62 @@ class Anything(RootModel[dict]):
 class PageQuery(Query):
     limit: Annotated[int, Field(ge=1, le=500)] = 100
     after: Annotated[int, Field(ge=0, le=MAX_ID)] | None = None
+
+
+# Shapes more than one resource embeds.
+
+
+class UnitBrief(Out):
+    """A unit named inside another resource."""
+
+    id: int
+    callsign: str
+    name: str | None
+    kind: str
+    status: str
+
+
+class Actor(Out):
+    """Who did something, as the audit trail names them."""
+
+    id: int
+    username: str
+    name: str
+    role: str
+
+
+class Event(Out):
+    """One row of the audit trail and live feed (an SSE message's `data`)."""
+
+    id: int = Field(description="Increasing; send the last one seen as `Last-Event-ID`.")
+    type: str = Field(description="See `x-event-types` on `GET /api/v1/events/stream`.")
+    at: Time
+    ticket_id: int | None
+    unit_id: int | None
+    actor_id: int | None
+    data: dict
+
+
+class Assignment(Out):
+    """A unit's part in a ticket: an offer, then its acceptance and progress."""
+
+    id: int
+    ticket_id: int
+    unit_id: int
+    unit_callsign: str | None
+    slot: int
+    status: str
+    step: str | None
+    manual: bool
+    offered_at: Time | None
+    deadline_at: Time | None
+    responded_at: Time | None
+    en_route_at: Time | None
+    on_scene_at: Time | None
+    ended_at: Time | None
+    distance_m: int | None
+    eta_s: int | float | None
+    decline_reason: str | None
+    end_reason: str | None
+    resolution: str | None
+    note: str | None
