@@ -1,0 +1,35 @@
+"""The API reference page in a real browser: built from the OpenAPI document by our own
+script, with no outside file and no content-security-policy violation."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_an_integrator_reads_the_reference_and_finds_the_intake_operation(new_page, live_server):
+    page = new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    outside = []
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url) if not request.url.startswith(live_server) else None
+        ),
+    )
+    page.goto(live_server + "/api/v1/reference")
+    operations = page.get_by_test_id("reference-op")
+    expect(operations.first).to_be_visible()
+    assert operations.count() > 5
+    intake = operations.filter(has_text="/api/v1/tickets").filter(has_text="POST").first
+    expect(intake).to_contain_text("Roles: dispatcher, supervisor")
+    expect(intake).to_contain_text("Idempotency-Key")
+    expect(page.locator("#schema-Ticket")).to_be_attached()
+
+    page.get_by_test_id("reference-filter").fill("auth/tokens")
+    expect(operations.filter(has_text="/api/v1/auth/tokens").first).to_be_visible()
+    expect(intake).to_be_hidden()
+    assert problems == []
+    assert outside == []
