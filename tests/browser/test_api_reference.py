@@ -4,10 +4,16 @@ script, with no outside file and no content-security-policy violation."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
+from tests.helpers import PASSWORD
+
 pytestmark = pytest.mark.browser
 
 
-def test_an_integrator_reads_the_reference_and_finds_the_intake_operation(new_page, live_server):
+def test_an_integrator_reads_the_reference_and_finds_the_intake_operation(
+    new_page, live_server, factory
+):
+    factory.user("admin", username="integrasi")
     page = new_page()
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -19,7 +25,9 @@ def test_an_integrator_reads_the_reference_and_finds_the_intake_operation(new_pa
             outside.append(request.url) if not request.url.startswith(live_server) else None
         ),
     )
-    page.goto(live_server + "/api/v1/reference")
+    sign_in(page, live_server, "integrasi", PASSWORD)
+    page.get_by_test_id("nav-admin").click()
+    page.get_by_test_id("nav-api-reference").click()
     operations = page.get_by_test_id("reference-op")
     expect(operations.first).to_be_visible()
     assert operations.count() > 5
