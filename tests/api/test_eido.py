@@ -464,3 +464,16 @@ def test_a_concurrent_first_delivery_makes_one_ticket(app, factory):
         assert outcome == "replayed" and ticket.id == first.id
         db.session.remove()
     assert factory.count(Ticket) == 1
+
+
+def test_references_that_are_not_objects_name_nothing(client, factory, supervisor):
+    """NENA's ReferenceType declares no type: a bare string passes the schema, and is read
+    as naming nothing rather than failing."""
+    document = sample()
+    document["updatedByAgencyReference"] = "state.pa.us"
+    document["callComponent"][0]["personReference"] = ["123e4567-abcd-12d3-a456-426614174000"]
+    response = post_eido(client, supervisor, document)
+    assert response.status_code == 201, response.get_json()
+    ticket = detail(client, supervisor, response.get_json()["id"])
+    [received] = [e for e in ticket["timeline"] if e["type"] == "eido.received"]
+    assert received["data"]["source"] is None

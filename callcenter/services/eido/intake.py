@@ -122,10 +122,14 @@ def _index(document: dict, name: str) -> dict[str, dict]:
 
 
 def _refs(component: dict, name: str) -> list[str]:
+    """The ids a reference (or a list of them) names. NENA's ``ReferenceType`` declares no
+    type, so the schema lets other values through: those name nothing."""
     value = component.get(name)
     if isinstance(value, dict):
         value = [value]
-    return [r["$ref"] for r in value or [] if isinstance(r, dict) and "$ref" in r]
+    if not isinstance(value, list):
+        return []
+    return [r["$ref"] for r in value if isinstance(r, dict) and isinstance(r.get("$ref"), str)]
 
 
 def _cut(text: str | None, limit: int) -> str | None:
@@ -432,7 +436,7 @@ def read(document) -> Incoming:
     for name in KEPT_COMPONENTS:
         if document.get(name):
             unmapped[name] = document[name]
-    source = document["updatedByAgencyReference"].get("$ref")
+    source = next(iter(_refs(document, "updatedByAgencyReference")), None)
     return Incoming(
         eido_id=eido_id,
         updated_at=updated_at,
