@@ -477,3 +477,37 @@ def test_references_that_are_not_objects_name_nothing(client, factory, superviso
     ticket = detail(client, supervisor, response.get_json()["id"])
     [received] = [e for e in ticket["timeline"] if e["type"] == "eido.received"]
     assert received["data"]["source"] is None
+
+
+def test_an_imported_incident_is_offered_by_the_worker(client, factory, supervisor, start_worker):
+    """Through intake's own path: committed, handed to a real worker, offered."""
+    from callcenter.services.eido import pidf
+    from tests.system.sim import wait_for
+
+    near = factory.unit(callsign="NEAR-1", point=offset(KEPANJEN, 400, 0))
+    start_worker()
+    document = sample()
+    stamp = document["lastUpdateTimeStamp"]
+    agency = {"$ref": "state.pa.us"}
+    document["locationComponent"].append(
+        {
+            "$id": "loc-kepanjen",
+            "lastUpdateTimeStamp": stamp,
+            "updatedByAgencyReference": agency,
+            "locationTypeDescriptionRegistryText": "Incident",
+            "locationByValue": pidf.point_pidf(KEPANJEN[0], KEPANJEN[1], "pres:x"),
+        }
+    )
+    document["incidentComponent"] = {
+        "$id": "incident-1",
+        "lastUpdateTimeStamp": stamp,
+        "updatedByAgencyReference": agency,
+        "incidentTypeCommonRegistryText": "ROBBERY",
+        "locationReference": [{"$ref": "loc-kepanjen"}],
+    }
+    response = post_eido(client, supervisor, document)
+    assert response.status_code == 201, response.get_json()
+    ticket = response.get_json()
+    assert ticket["category"] == "violent_robbery" and ticket["units_needed"] == 2
+    offered = wait_for(lambda: factory.events("assignment.offered"))
+    assert offered[0].unit_id == near and offered[0].ticket_id == ticket["id"]
