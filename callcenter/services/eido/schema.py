@@ -13,6 +13,8 @@ asserted: EIDO's timestamps are what idempotency and ordering go by.
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import json
 from datetime import datetime
 from functools import lru_cache
@@ -74,10 +76,12 @@ def validator() -> Draft4Validator:
 
 
 def _path(error) -> str:
+    """The failing element's dotted path; for a missing member, the member's own path."""
     parts = [str(p) for p in error.absolute_path]
     if error.validator == "required":
-        missing = error.message.split("'")[1] if error.message.count("'") >= 2 else ""
-        parts.append(missing)
+        # jsonschema names the one missing member per error, as "<repr> is a required ...".
+        with contextlib.suppress(ValueError, SyntaxError):
+            parts.append(str(ast.literal_eval(error.message.split(" is a required", 1)[0])))
     return ".".join(p for p in parts if p != "") or "document"
 
 
