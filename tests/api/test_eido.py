@@ -511,3 +511,39 @@ def test_an_imported_incident_is_offered_by_the_worker(client, factory, supervis
     assert ticket["category"] == "violent_robbery" and ticket["units_needed"] == 2
     offered = wait_for(lambda: factory.events("assignment.offered"))
     assert offered[0].unit_id == near and offered[0].ticket_id == ticket["id"]
+
+
+def test_a_newer_version_of_a_closed_ticket_adds_its_notes_only(client, factory, supervisor):
+    document = sample()
+    created = post_eido(client, supervisor, document).get_json()
+    closed = client.post(
+        f"/api/v1/tickets/{created['id']}/close", json={"resolution": "handled"}, headers=supervisor
+    )
+    assert closed.status_code == 200, closed.get_json()
+    newer = copy.deepcopy(document)
+    newer["lastUpdateTimeStamp"] = later(document, 30)
+    newer["incidentComponent"] = {
+        "$id": "incident-1",
+        "lastUpdateTimeStamp": newer["lastUpdateTimeStamp"],
+        "updatedByAgencyReference": {"$ref": "state.pa.us"},
+        "incidentTypeCommonRegistryText": "ROBBERY",
+        "incidentCommonPriorityNumber": 1,
+    }
+    newer["notesComponent"] = [
+        {
+            "$id": "note-late",
+            "lastUpdateTimeStamp": newer["lastUpdateTimeStamp"],
+            "updatedByAgencyReference": {"$ref": "state.pa.us"},
+            "notesActionComments": "Pelapor dihubungi kembali",
+        }
+    ]
+    response = post_eido(client, supervisor, newer)
+    assert response.status_code == 200, response.get_json()
+    ticket = detail(client, supervisor, created["id"])
+    assert ticket["status"] == "closed"
+    assert [n["text"] for n in ticket["notes"]] == ["Pelapor dihubungi kembali"]
+    types = [e["type"] for e in ticket["timeline"]]
+    assert "ticket.updated" not in types
+    [updated] = [e for e in ticket["timeline"] if e["type"] == "eido.updated"]
+    assert updated["data"]["unmapped"]["ticket_closed"] == ["category", "priority"]
+    assert ticket["category"] == "assistance"

@@ -640,8 +640,10 @@ def _update(link: EidoLink, incoming: Incoming, actor: User) -> tuple[Ticket, st
         diff = incidents.apply_changes(
             ticket, changes, actor=actor, source="eido", eido_id=incoming.eido_id
         )
-    elif changes:
-        unmapped["ticket_closed"] = sorted(changes)
+    else:  # a closed ticket keeps its fields: what would have changed is in the event
+        differing = sorted(k for k, v in changes.items() if getattr(ticket, k) != v)
+        if differing:
+            unmapped["ticket_closed"] = differing
     seen = link.components or {}
     new_calls = [c for c in incoming.calls if c.id not in seen.get("calls", [])]
     new_notes = [n for n in incoming.notes if n.id not in seen.get("notes", [])]
