@@ -97,6 +97,8 @@ class Defaults:
     CALLCENTER_BROKER_TIMEOUT_S = 0.1  # a publish waits no longer on a hung broker
     CALLCENTER_REDIS_TIMEOUT_S = 0.1  # nor a request on a hung Redis (wake-ups, limits)
     CALLCENTER_PROBE_TIMEOUT_S = 0.5  # each check of /readyz
+    # Check each API answer against its declared schema (a mismatch answers 500): for tests.
+    CALLCENTER_CHECK_RESPONSES = False
     CALLCENTER_HEARTBEAT_MAX_AGE_S = 15  # workers silent longer: dispatch degraded; 0: not checked
     CALLCENTER_DISPATCH_FALLBACK = True  # web processes route while broker or workers fail
 
@@ -224,7 +226,13 @@ def load(app, override: dict | None = None) -> None:
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     else:
-        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 10}
+        # connect_timeout: a database host that drops packets (failing over, a cut link)
+        # fails a connection in seconds instead of holding a request, or /readyz, for minutes.
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            "pool_size": 10,
+            "connect_args": {"connect_timeout": 5},
+        }
 
     if not cfg["CALLCENTER_BROKER_URL"]:
         cfg["CALLCENTER_BROKER_URL"] = cfg["REDIS_URL"] or embedded_broker_url(

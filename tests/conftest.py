@@ -65,6 +65,8 @@ def base_config(backend: str, tmp_root: str, pg_url: str | None) -> dict:
         "CALLCENTER_SWEEP_INTERVAL_S": 0.5,
         # Most tests run no worker: its heartbeat is checked only where a test asks.
         "CALLCENTER_HEARTBEAT_MAX_AGE_S": 0,
+        # Every API answer is checked against its declared schema: each test conforms.
+        "CALLCENTER_CHECK_RESPONSES": True,
     }
     if backend == "postgresql":
         config["DATABASE_URL"] = pg_url

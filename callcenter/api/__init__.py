@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -85,6 +85,12 @@ def _database_unavailable(exc: OperationalError):
     try again. A retried ``POST /tickets`` with its ``Idempotency-Key`` never makes two."""
     with contextlib.suppress(Exception):
         db.session.rollback()
+    if "_login_user" not in g:
+        # Who is asking cannot be read either: answer as to a stranger (in the language the
+        # request asks for) rather than wait on the database again for their setting.
+        from ..extensions import login_manager
+
+        g._login_user = login_manager.anonymous_user()
     log.warning("database unavailable: %s", exc.orig if exc.orig is not None else exc)
     response = error_response(
         503, "database_unavailable", _l("The database is not answering. Try again in a moment.")
@@ -148,6 +154,10 @@ def page_args() -> tuple[int, int | None]:
     return limit, after
 
 
+from .contract import check_error_body  # noqa: E402
+
+bp.after_request(check_error_body)
+
 from . import (  # noqa: E402,F401
     admin,
     assignments,
@@ -156,6 +166,7 @@ from . import (  # noqa: E402,F401
     eido,
     events,
     followups,
+    reference,
     reports,
     system,
     tickets,

@@ -10,23 +10,18 @@ from ..auth.decorators import roles_required
 from ..extensions import limiter
 from ..services import accounts
 from ..services.errors import ValidationError
-from ..services.validation import Errors, unknown_fields
-from . import bp, json_body
+from . import bp
+from .contract import operation
+from .schemas.auth import Token, TokenRequest, User
 
 
 @bp.post("/auth/tokens")
 @limiter.limit(lambda: current_app.config["CALLCENTER_LOGIN_RATE"])
-def create_token():
-    data = json_body()
-    errors = Errors()
-    unknown_fields(data, {"username", "password"}, errors)
-    for name in ("username", "password"):
-        if not isinstance(data.get(name), str) or not data[name]:
-            errors.add(name, _l("Required."))
-    if errors:
-        raise ValidationError(_l("Send a username and a password."), fields=errors)
+@operation(tag="auth", json=TokenRequest, ok=Token, status=201, errors=(401,))
+def create_token(json: TokenRequest):
+    """Sign in with a username and password for a bearer token (public, rate-limited)."""
     user = accounts.authenticate(
-        data["username"], data["password"], remote_addr=request.remote_addr, via="api"
+        json.username, json.password, remote_addr=request.remote_addr, via="api"
     )
     raw, token = accounts.issue_token(user)
     return jsonify({"token": raw, "expires_at": token.expires_at, "user": user.to_json()}), 201
@@ -34,7 +29,9 @@ def create_token():
 
 @bp.delete("/auth/tokens/current")
 @roles_required()
+@operation(tag="auth", status=204)
 def revoke_token():
+    """Revoke the bearer token this request carries."""
     token = getattr(g, "api_token", None)
     if token is None:
         raise ValidationError(_l("Only a bearer token can be revoked here."))
@@ -44,5 +41,7 @@ def revoke_token():
 
 @bp.get("/auth/me")
 @roles_required()
+@operation(tag="auth", ok=User)
 def me():
+    """The signed-in user."""
     return jsonify(current_user.to_json())

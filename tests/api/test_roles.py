@@ -177,6 +177,9 @@ def test_the_matrix_covers_every_api_endpoint(app):
         # Asked by the push engine only, with a signed ticket instead of a sign-in.
         ("GET", "/api/v1/events/stream/next/<id>"),
         ("GET", "/api/v1/events/stream/held/<id>"),
+        # The published contract: public.
+        ("GET", "/api/v1/openapi.json"),
+        ("GET", "/api/v1/reference"),
     }
     missing = []
     for rule in app.url_map.iter_rules():

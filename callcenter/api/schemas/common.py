@@ -1,0 +1,134 @@
+"""Bases and small types every resource's schema uses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from ...services.validation import MAX_ID
+
+
+class Body(BaseModel):
+    """A JSON request body: types as JSON has them (no ``"5"`` for 5), no unknown field."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
+
+    def data(self) -> dict:
+        """What the client sent, as the services take it: only the fields it set."""
+        return self.model_dump(exclude_unset=True, by_alias=True)
+
+
+class OptionalBody(Body):
+    """A body the client may leave out entirely (then every field is unset)."""
+
+    __body_optional__ = True
+
+
+class Query(BaseModel):
+    """Query parameters: text on the wire, converted; parameters we do not read are ignored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    def data(self) -> dict:
+        return self.model_dump(exclude_unset=True, by_alias=True)
+
+
+class Out(BaseModel):
+    """An answer: every field declared (an undeclared one breaks the schema)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Times a client sends are parsed by the services (an offset is required): declared as text
+# in the date-time format so that the messages stay the API's.
+TimeText = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Time = datetime
+
+
+class ErrorDetail(Out):
+    code: str = Field(description="A stable machine-readable code, e.g. `validation_failed`.")
+    message: str = Field(description="For people, in the request's language.")
+    fields: dict[str, str] | None = Field(
+        default=None, description="Each failing field (dotted path) and what is wrong with it."
+    )
+
+
+class Error(Out):
+    """Every error answer."""
+
+    error: ErrorDetail
+
+
+class Deleted(Out):
+    """An empty confirmation (no fields)."""
+
+
+class Anything(RootModel[dict]):
+    """A free-form JSON object."""
+
+
+class PageQuery(Query):
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    after: Annotated[int, Field(ge=0, le=MAX_ID)] | None = None
+
+
+# Shapes more than one resource embeds.
+
+
+class UnitBrief(Out):
+    """A unit named inside another resource."""
+
+    id: int
+    callsign: str
+    name: str | None
+    kind: str
+    status: str
+
+
+class Actor(Out):
+    """Who did something, as the audit trail names them."""
+
+    id: int
+    username: str
+    name: str
+    role: str
+
+
+class Event(Out):
+    """One row of the audit trail and live feed (an SSE message's `data`)."""
+
+    id: int = Field(description="Increasing; send the last one seen as `Last-Event-ID`.")
+    type: str = Field(description="See `x-event-types` on `GET /api/v1/events/stream`.")
+    at: Time
+    ticket_id: int | None
+    unit_id: int | None
+    actor_id: int | None
+    data: dict
+
+
+class Assignment(Out):
+    """A unit's part in a ticket: an offer, then its acceptance and progress."""
+
+    id: int
+    ticket_id: int
+    unit_id: int
+    unit_callsign: str | None
+    slot: int
+    status: str
+    step: str | None
+    manual: bool
+    offered_at: Time | None
+    deadline_at: Time | None
+    responded_at: Time | None
+    en_route_at: Time | None
+    on_scene_at: Time | None
+    ended_at: Time | None
+    distance_m: int | None
+    eta_s: int | float | None
+    decline_reason: str | None
+    end_reason: str | None
+    resolution: str | None
+    note: str | None
