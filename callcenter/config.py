@@ -139,6 +139,12 @@ class Defaults:
     CALLCENTER_WA_AUTO_EN_ROUTE = True  # "petugas menuju lokasi" when a unit accepts
     CALLCENTER_WA_AUTO_CLOSED = True  # "laporan selesai" when the ticket closes
 
+    # EIDO exchange with other centers (NENA-STA-021; services/eido/). The center's agency
+    # id, globally unique: a domain name it owns (e.g. 110.polresmalang.id); every id in the
+    # documents it issues ends with it.
+    CALLCENTER_EIDO_AGENCY_ID = "callcenter110.polri.invalid"
+    CALLCENTER_EIDO_MAX_BYTES = 1024 * 1024  # a document received (MAX_CONTENT_LENGTH elsewhere)
+
     # Operations (callcenter/ops/). /metrics: readable with this bearer token; empty: only
     # from this host, straight to the web (not through a proxy).
     CALLCENTER_METRICS_TOKEN = ""

@@ -39,6 +39,7 @@ EXPECTED = {
     "callback_attempts",
     "unit_shifts",
     "category_settings",
+    "eido_links",
 }
 
 

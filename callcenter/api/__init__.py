@@ -163,6 +163,7 @@ from . import (  # noqa: E402,F401
     assignments,
     audit,
     auth,
+    eido,
     events,
     followups,
     reference,

@@ -5,6 +5,7 @@ from .assignment import Assignment
 from .callbacks import Callback, CallbackAttempt
 from .calls import Call
 from .catalog import CategorySetting
+from .eido import EidoLink
 from .emergency import Emergency
 from .event import Event, EventRecipient
 from .heartbeat import Heartbeat
@@ -22,6 +23,7 @@ __all__ = [
     "Callback",
     "CallbackAttempt",
     "CategorySetting",
+    "EidoLink",
     "Emergency",
     "Event",
     "EventRecipient",

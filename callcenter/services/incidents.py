@@ -230,11 +230,23 @@ def edit(ticket_id: int, data: dict, *, actor: User) -> Ticket:
     """
     changes = _validate_edit(data)
     ticket = open_ticket(ticket_id)
+    if not apply_changes(ticket, changes, actor=actor):
+        db.session.rollback()
+        return ticket
+    db.session.commit()
+    return ticket
+
+
+def apply_changes(ticket: Ticket, changes: dict, *, actor, **extra) -> dict:
+    """Apply checked changes (``_validate_edit``'s) to an open ticket this transaction holds
+    locked, as ``edit`` does; ``ticket.updated`` carries ``extra`` besides the changes.
+    Returns the changes made (empty: nothing changed, nothing recorded). Does not commit."""
     changed_category = changes.get("category", ticket.category) != ticket.category
     if changed_category and ticket.emergency is not None:
         raise Conflict(_l("An officer's emergency keeps its category."), code="emergency")
     crew = slots.crew_of(ticket, lock=True)
     diff, withdrawn = {}, []
+    changes = dict(changes)
     wanted = changes.pop("units_needed", ticket.units_needed)
     if wanted != ticket.units_needed:
         if wanted < ticket.units_needed:
@@ -247,13 +259,12 @@ def edit(ticket_id: int, data: dict, *, actor: User) -> Ticket:
             diff[name] = [old, value]
             setattr(ticket, name, value)
     if not diff:
-        db.session.rollback()
-        return ticket
+        return diff
     if {"lat", "lon"} & diff.keys():
         ticket.sector_id = intake.nearest_sector_id(ticket.lat, ticket.lon)
     ticket.updated_at = clock.now()
     db.session.flush()
-    body = {"changes": diff, "number": ticket.number}
+    body = {"changes": diff, "number": ticket.number, **extra}
     if withdrawn:
         body["withdrawn"] = withdrawn
     # Every unit on the ticket hears of it (the event's audience, services/events.py).
@@ -262,5 +273,4 @@ def edit(ticket_id: int, data: dict, *, actor: User) -> Ticket:
         routing.route_locked(ticket)  # new slots are offered at once
     elif ticket.waiting_since is not None and {"lat", "lon", "priority"} & diff.keys():
         queue.route_ticket_after_commit(ticket.id)
-    db.session.commit()
-    return ticket
+    return diff

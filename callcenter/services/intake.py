@@ -280,14 +280,36 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
 
     clean = validate(data)
     category: catalog.Category = clean.pop("category")
-    callback_id = data.get("callback_id")
+    ticket = open_ticket(clean, category, actor=actor)
+    if idempotency_key is not None:
+        existing = claim_key(actor, idempotency_key, request_hash, ticket)
+        if existing is not None:
+            return existing, False
+    announce(ticket, category, actor=actor, callback_id=data.get("callback_id"))
+    db.session.commit()
+    log.info(
+        "ticket %s created (%s)",
+        ticket.id,
+        ticket.number,
+        extra={"ticket_id": ticket.id, "category": ticket.category},
+    )
+    return ticket, True
+
+
+def open_ticket(
+    clean: dict, category: catalog.Category, *, actor: User, opening_call: dict | None = None
+) -> Ticket:
+    """Add a ticket from checked fields (``validate``'s, less ``category``): numbered,
+    flagged (repeat caller, possible duplicate), placed in its sector, with its opening
+    call (``opening_call`` overrides that call's fields: a call another center took).
+    Flushed, not committed: the caller goes on with ``announce`` in the same transaction."""
     now = clock.now()
     history = caller_history(clean["caller_phone"])
     # Read before the number is taken: its counter row's lock serialises intake until the
     # commit, so the less done while holding it, the more calls a second get through.
     duplicate = (
         find_duplicate(category.code, clean["lat"], clean["lon"], now)
-        if category.dispatch
+        if category.dispatch and clean["lat"] is not None
         else None
     )
     ticket = Ticket(
@@ -301,21 +323,32 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
         sector_id=nearest_sector_id(clean["lat"], clean["lon"]),
         **clean,
     )
-    routed = category.dispatch and not category.handoff_only
     if category.dispatch:
         ticket.duplicate_of = duplicate
-        if routed:
+        if not category.handoff_only:
             ticket.waiting_since = now
     else:
         ticket.resolution = category.code
     db.session.add(ticket)
     db.session.flush()
-    db.session.add(Call.opening(ticket, actor.id))
-    if idempotency_key is not None:
-        existing = claim_key(actor, idempotency_key, request_hash, ticket)
-        if existing is not None:
-            return existing, False
+    call = Call.opening(ticket, actor.id)
+    for name, value in (opening_call or {}).items():
+        setattr(call, name, value)
+    db.session.add(call)
+    return ticket
 
+
+def announce(
+    ticket: Ticket,
+    category: catalog.Category,
+    *,
+    actor: User,
+    callback_id=None,
+    origin: dict | None = None,
+) -> None:
+    """The rest of a new ticket's intake, in its transaction (no commit): ``ticket.created``
+    (with ``origin``'s fields), the hand-off of its category, and then routing after the
+    commit, or, for a non-dispatch disposition, closing it at once."""
     events.record(
         "ticket.created",
         ticket=ticket,
@@ -327,12 +360,13 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
             "channel": ticket.channel,
             "units_needed": ticket.units_needed,
             "duplicate_of": ticket.duplicate_of_id,
+            **(origin or {}),
         },
     )
     if callback_id is not None:
         callbacks.link_genuine(callback_id, ticket, actor=actor)
     handoffs.at_intake(ticket, category, actor=actor)
-    if routed:
+    if category.dispatch and not category.handoff_only:
         queue.route_ticket_after_commit(ticket.id)
     elif not category.dispatch:
         state.finish_ticket(
@@ -342,14 +376,6 @@ def create_ticket(data, *, actor: User, idempotency_key: str | None = None) -> t
             data={"resolution": ticket.resolution, "disposition": True},
         )
         callbacks.at_intake(ticket, category, actor=actor)
-    db.session.commit()
-    log.info(
-        "ticket %s created (%s)",
-        ticket.id,
-        ticket.number,
-        extra={"ticket_id": ticket.id, "category": ticket.category},
-    )
-    return ticket, True
 
 
 def _replay(actor: User, key: str, request_hash: str) -> Ticket | None:

@@ -31,6 +31,8 @@ ENDPOINTS = [
         ("dispatcher", "supervisor", "admin"),
     ),
     ("GET", "/api/v1/agencies", None, ("dispatcher", "supervisor", "admin")),
+    ("GET", "/api/v1/tickets/999/eido", None, ("dispatcher", "supervisor", "admin")),
+    ("POST", "/api/v1/eido", {}, ("supervisor", "admin")),
     ("GET", "/api/v1/tickets/999/handoffs", None, ("dispatcher", "supervisor", "admin")),
     ("POST", "/api/v1/tickets/999/handoffs", {}, ("dispatcher", "supervisor")),
     ("POST", "/api/v1/handoffs/999/acknowledge", {}, ("dispatcher", "supervisor")),

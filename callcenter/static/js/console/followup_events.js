@@ -26,6 +26,13 @@ export function describeFollowup(event, no) {
       return no + t("ev.callback_closed", { reason: t("cbreason." + d.reason) });
     case "callback.overdue":
       return no + t("ev.callback_overdue", { phone: d.phone || "" });
+    case "eido.received":
+    case "eido.updated": {
+      const key = event.type === "eido.received" ? "ev.eido_received" : "ev.eido_updated";
+      const units = (d.units || []).map((u) => u.name || u.id).join(", ");
+      return no + t(key, { source: d.source || "?" })
+        + (units ? " · " + t("ev.eido_units", { units }) : "");
+    }
     default:
       return null;
   }
