@@ -12,9 +12,10 @@ from ...models.unit import UNIT_KINDS, UNIT_STATUSES
 from ...services.accounts import PASSWORD_MAX, PASSWORD_MIN
 from ...services.fleet import MAX_OFFICERS, MAX_SHIFT_H
 from .auth import Role, User
-from .common import Body, Id, Out, Time, TimeText
+from .common import Body, Id, Out, Time, TimeText, omittable
 
 UnitKind = Literal[UNIT_KINDS]  # type: ignore[valid-type]
+
 
 # --- users ---------------------------------------------------------------------------------
 
@@ -71,13 +72,13 @@ class UserChange(Body):
     """What to change (admin only). A change of role or unit ends the account's sessions;
     nobody changes their own role or deactivates themselves."""
 
-    role: Role = None
+    role: Role = omittable()
     unit_id: UnitRef | None = Field(
         None, description="The unit (id or callsign) of a `unit` user; null: none."
     )
     unit: UnitRef | None = Field(None, description="The same as `unit_id`.")
     full_name: FullName | None = None
-    active: bool = Field(None, description="false deactivates the account (as DELETE does).")
+    active: bool = omittable(description="false deactivates the account (as DELETE does).")
 
 
 class PasswordReset(Body):
@@ -134,8 +135,8 @@ class SectorCreate(Body):
 
 
 class SectorChange(Body):
-    code: Code = None
-    name: Annotated[str, Field(min_length=1, max_length=120)] = None
+    code: Code = omittable()
+    name: Annotated[str, Field(min_length=1, max_length=120)] = omittable()
     lat: Latitude | None = Field(
         None, description="Give `lat` and `lon` together; both null: no position."
     )
@@ -170,8 +171,10 @@ class ShiftCreate(Body):
     """A later shift that overlaps takes over from the earlier one."""
 
     officers: Annotated[list[Officer], Field(min_length=1, max_length=MAX_OFFICERS)]
-    starts_at: TimeText = Field(None, description="Default: now. At most a day ago.")
-    hours: Annotated[int, Field(ge=1, le=MAX_SHIFT_H)] = Field(12, description="Its length.")
+    starts_at: TimeText | None = Field(None, description="Default: now. At most a day ago.")
+    hours: Annotated[int, Field(ge=1, le=MAX_SHIFT_H)] = Field(
+        12, description="The shift's length in hours."
+    )
 
 
 class UnitPoint(Out):
@@ -222,9 +225,9 @@ class UnitCreate(Body):
 
 
 class UnitChange(Body):
-    callsign: Code = None
-    name: Annotated[str, Field(min_length=1, max_length=120)] = None
-    kind: UnitKind = None
+    callsign: Code = omittable()
+    name: Annotated[str, Field(min_length=1, max_length=120)] = omittable()
+    kind: UnitKind = omittable()
     sector: SectorRef | None = Field(None, description="The sector's id, code or name; null: none.")
 
 

@@ -10,9 +10,10 @@ from pydantic import Field, field_validator
 from ...models.ticket import MAX_UNITS
 from ...services.whatsapp.outbox import TEXT_MAX
 from ...services.whatsapp.texts import QUICK_REPLIES
-from .common import Actor, Body, Id, OptionalBody, Out, Query, Time, TimeText
+from .common import Actor, Body, Id, OptionalBody, Out, Query, Time, TimeText, omittable
 
 QuickReplyCode = Literal[tuple(QUICK_REPLIES)]  # type: ignore[valid-type]
+
 
 # --- answers -------------------------------------------------------------------------------
 
@@ -201,8 +202,10 @@ class WaClaim(OptionalBody):
 class WaReply(Body):
     """Either a `text` or a `quick_reply`."""
 
-    text: Annotated[str, Field(max_length=TEXT_MAX)] = None
-    quick_reply: QuickReplyCode = Field(None, description="A code of `GET /wa/quick-replies`.")
+    text: Annotated[str, Field(max_length=TEXT_MAX)] | None = None
+    quick_reply: QuickReplyCode | None = Field(
+        None, description="A code of `GET /wa/quick-replies`."
+    )
     template: bool = Field(
         False,
         description="Outside the 24-hour window, send it as the approved template (the only "
@@ -238,9 +241,9 @@ class WaTicket(Body):
     reporter's number and name, their messages as the summary and their latest pin as the
     location, unless given."""
 
-    ticket_id: Id = Field(None, description="An open ticket to attach to (then nothing else).")
+    ticket_id: Id = omittable(description="An open ticket to attach to (then nothing else).")
     channel: str | None = Field(None, description="Ignored: always `whatsapp`.")
-    category: str = Field(None, description="A category code of the catalog.")
+    category: str = omittable(description="A category code of the catalog.")
     priority: Annotated[int, Field(ge=1, le=4)] | None = None
     units_needed: Annotated[int, Field(ge=1, le=MAX_UNITS)] | None = None
     summary: str | None = None
@@ -258,6 +261,6 @@ class WaPinToTicket(Body):
 class WaSettingsChange(Body):
     """At least one of them."""
 
-    ack: bool = None
-    en_route: bool = None
-    closed: bool = None
+    ack: bool = omittable(description="Acknowledge a new conversation.")
+    en_route: bool = omittable(description="Tell the reporter that officers are on their way.")
+    closed: bool = omittable(description="Tell the reporter that the report was closed.")
