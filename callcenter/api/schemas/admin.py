@@ -107,14 +107,14 @@ class SessionsRevoked(Out):
 
 
 class Sector(Out):
-    """A Polsek sector, with its station's position."""
+    """A Polsek sector: units belong to one, tickets are counted in the nearest."""
 
     id: int
     code: str
     name: str
     lat: float | None
     lon: float | None
-    phone: str | None = Field(description="The station's number (E.164).")
+    phone: str | None = Field(description="The Polsek's desk; null: not entered yet.")
 
 
 Latitude = Annotated[float, Field(ge=-90, le=90)]
@@ -177,10 +177,10 @@ class ShiftCreate(Body):
     )
 
 
-class UnitPoint(Out):
+class UnitLocation(Out):
     lat: float
     lon: float
-    accuracy_m: float | None
+    accuracy_m: float | None = Field(description="The device's stated accuracy, in metres.")
 
 
 class Unit(Out):
@@ -194,7 +194,7 @@ class Unit(Out):
     status: Literal[UNIT_STATUSES]  # type: ignore[valid-type]
     status_reason: str | None
     status_changed_at: Time
-    location: UnitPoint | None = Field(description="The last applied position.")
+    location: UnitLocation | None = Field(description="The last applied position.")
     position_at: Time | None = Field(description="When the device measured that position.")
     position_age_s: float | None
     retired: bool
@@ -235,8 +235,10 @@ class UnitChange(Body):
 
 
 class Label(Out):
-    id: str = Field(description="In Bahasa Indonesia.")
-    en: str
+    """A text in both of the center's languages."""
+
+    id: str = Field(description="Bahasa Indonesia.")
+    en: str = Field(description="English.")
 
 
 class CategoryDefaults(Out):

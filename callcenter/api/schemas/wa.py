@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from ...models.ticket import MAX_UNITS
+from ...models.ticket import MAX_UNITS, TICKET_STATUSES
 from ...services.whatsapp.outbox import TEXT_MAX
 from ...services.whatsapp.texts import QUICK_REPLIES
 from .common import Actor, Body, Id, OptionalBody, Out, Query, Time, TimeText, omittable
@@ -125,26 +125,26 @@ class WaThread(Out):
     last_message: WaMessage | None
 
 
-class CallerTicket(Out):
+class RecentTicket(Out):
     id: int
-    number: str
+    number: str = Field(description="The ticket number, e.g. `110-20261128-00042`.")
     category: str
     category_label: str | None
-    status: str
+    status: Literal[TICKET_STATUSES]  # type: ignore[valid-type]
     created_at: Time
-    summary: str | None
+    summary: str
 
 
 class CallerHistory(Out):
-    """Calls from the number in the last `days` days."""
+    """Calls from a number in the last `days` days (each call counts)."""
 
-    phone: str | None
+    phone: str
     phone_display: str | None
     days: int | None
     calls: int
     pranks: int
     prank_caller: bool
-    recent: list[CallerTicket] = Field(description="Their tickets, newest call first.")
+    recent: list[RecentTicket] = Field(description="Their tickets, newest call first.")
 
 
 class WaThreadDetail(WaThread):
