@@ -5,135 +5,189 @@ and units, set crews on duty and unlock accounts."""
 from __future__ import annotations
 
 from flask import jsonify
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth.decorators import roles_required
 from ..services import accounts, catalog, catalog_settings, fleet, units
-from ..services.errors import ValidationError
-from ..services.validation import Errors, unknown_fields
-from . import bp, json_body
+from . import bp
 from . import serialize_admin as serialize
+from .contract import operation
+from .schemas.admin import (
+    CategoryChange,
+    CategoryDefaults,
+    PasswordReset,
+    PasswordResetDone,
+    Sector,
+    SectorChange,
+    SectorCreate,
+    SessionsRevoked,
+    Shift,
+    ShiftCreate,
+    UnitChange,
+    UnitCreate,
+    UnitRecord,
+    Unlocked,
+    UserAccount,
+    UserChange,
+    UserCreate,
+)
 
 ADMINS = ("admin", "supervisor")
 
 
 @bp.post("/users")
 @roles_required(*ADMINS)
-def create_user():
-    user = accounts.create_user(json_body(), actor=current_user)
+@operation(tag="admin", json=UserCreate, ok=UserAccount, status=201)
+def create_user(json: UserCreate):
+    """Create a user account.
+
+    A `unit` user is bound to a unit; other roles are not. Only an admin creates `admin`
+    and `supervisor` accounts (403 for a supervisor). A taken username is a 422 on
+    `username`."""
+    user = accounts.create_user(json.data(), actor=current_user)
     return jsonify(serialize.user(user)), 201
 
 
 @bp.get("/users")
 @roles_required(*ADMINS)
+@operation(tag="admin", ok=list[UserAccount])
 def list_users():
-    locked = accounts.locked_usernames()
-    return jsonify([serialize.user(u, locked=u.username in locked) for u in accounts.list_users()])
+    """Every user account, with whether it is locked out of signing in."""
+    return jsonify(serialize.users(accounts.list_users(), accounts.locked_usernames()))
 
 
 @bp.get("/users/<int:user_id>")
 @roles_required(*ADMINS)
+@operation(tag="admin", ok=UserAccount)
 def get_user(user_id: int):
+    """One user account."""
     user = accounts.get_user(user_id)
     return jsonify(serialize.user(user, locked=bool(accounts.lockouts(user.username))))
 
 
 @bp.patch("/users/<int:user_id>")
 @roles_required("admin")
-def update_user(user_id: int):
-    user = accounts.update_user(accounts.get_user(user_id), json_body(), actor=current_user)
+@operation(tag="admin", json=UserChange, ok=UserAccount)
+def update_user(user_id: int, json: UserChange):
+    """Change a user's role, unit, name, or whether the account is active (audited)."""
+    user = accounts.update_user(accounts.get_user(user_id), json.data(), actor=current_user)
     return jsonify(serialize.user(user))
 
 
 @bp.delete("/users/<int:user_id>")
 @roles_required("admin")
+@operation(tag="admin", ok=UserAccount)
 def deactivate_user(user_id: int):
-    """Deactivate (accounts are never deleted: the audit trail names them)."""
+    """Deactivate a user account.
+
+    Accounts are never deleted: the audit trail names them. Its tokens, sessions and open
+    streams end at once."""
     user = accounts.set_active(accounts.get_user(user_id), False, actor=current_user)
     return jsonify(serialize.user(user))
 
 
 @bp.post("/users/<int:user_id>/unlock")
 @roles_required(*ADMINS)
+@operation(tag="admin", ok=Unlocked)
 def unlock_user(user_id: int):
+    """Lift the account's sign-in lockouts, from every address (audited)."""
     addresses = accounts.unlock(accounts.get_user(user_id), actor=current_user)
-    return jsonify({"unlocked": addresses})
+    return jsonify(serialize.unlocked(addresses))
 
 
 @bp.post("/users/<int:user_id>/reset-password")
 @roles_required("admin")
-def reset_password(user_id: int):
-    """``{password?}``: set it, or leave it out to get a generated one, shown only here."""
-    data = json_body()
-    errors = Errors()
-    unknown_fields(data, {"password"}, errors)
-    if errors:
-        raise ValidationError(_l("The password was not changed."), fields=errors)
+@operation(tag="admin", json=PasswordReset, ok=PasswordResetDone)
+def reset_password(user_id: int, json: PasswordReset):
+    """Set a new password, or have one generated (shown only in this answer).
+
+    Every token and session of the account ends, and its lockouts are lifted."""
     generated = accounts.reset_password(
-        accounts.get_user(user_id), data.get("password"), actor=current_user
+        accounts.get_user(user_id), json.password, actor=current_user
     )
-    return jsonify({"password": generated} if generated else {})
+    return jsonify(serialize.password_reset(generated))
 
 
 @bp.post("/users/<int:user_id>/revoke-sessions")
 @roles_required("admin")
+@operation(tag="admin", ok=SessionsRevoked)
 def revoke_sessions(user_id: int):
+    """End every token and session of the account (a lost phone); it can sign in again."""
     revoked = accounts.revoke_sessions(accounts.get_user(user_id), actor=current_user)
-    return jsonify({"tokens_revoked": revoked})
+    return jsonify(serialize.sessions_revoked(revoked))
 
 
 @bp.post("/units")
 @roles_required(*ADMINS)
-def create_unit():
-    unit = units.create_unit(json_body(), actor=current_user)
-    return jsonify(unit.to_json()), 201
+@operation(tag="admin", json=UnitCreate, ok=UnitRecord, status=201)
+def create_unit(json: UnitCreate):
+    """Register a unit; it starts off duty. A taken callsign is a 422 on `callsign`."""
+    unit = units.create_unit(json.data(), actor=current_user)
+    return jsonify(serialize.unit(unit)), 201
 
 
 @bp.patch("/units/<int:unit_id>")
 @roles_required("admin")
-def update_unit(unit_id: int):
-    unit = fleet.update_unit(units.get(unit_id), json_body(), actor=current_user)
+@operation(tag="admin", json=UnitChange, ok=UnitRecord, errors=(409,))
+def update_unit(unit_id: int, json: UnitChange):
+    """Change a unit's callsign, name, kind or sector (audited); 409 once it is retired."""
+    unit = fleet.update_unit(units.get(unit_id), json.data(), actor=current_user)
     return jsonify(serialize.unit(unit, crew=fleet.current_crews([unit.id]).get(unit.id)))
 
 
 @bp.delete("/units/<int:unit_id>")
 @roles_required("admin")
+@operation(tag="admin", ok=UnitRecord, errors=(409,))
 def retire_unit(unit_id: int):
-    """Retire (units are never deleted: their history stays)."""
+    """Retire a unit.
+
+    Units are never deleted: their history stays. A retired unit is never routed again and
+    its users are deactivated. 409 while it is on a job."""
     unit = fleet.retire_unit(unit_id, actor=current_user)
     return jsonify(serialize.unit(unit))
 
 
 @bp.get("/units/<int:unit_id>/shifts")
 @roles_required(*ADMINS)
+@operation(tag="admin", ok=list[Shift])
 def unit_shifts(unit_id: int):
+    """The unit's latest shifts, newest first."""
     units.get(unit_id)
     return jsonify([serialize.shift(s) for s in fleet.shifts(unit_id)])
 
 
 @bp.post("/units/<int:unit_id>/shifts")
 @roles_required(*ADMINS)
-def set_crew(unit_id: int):
-    shift = fleet.set_crew(units.get(unit_id), json_body(), actor=current_user)
+@operation(tag="admin", json=ShiftCreate, ok=Shift, status=201, errors=(409,))
+def set_crew(unit_id: int, json: ShiftCreate):
+    """Set the crew on duty in the unit for a shift (from now, 12 hours, by default)."""
+    shift = fleet.set_crew(units.get(unit_id), json.data(), actor=current_user)
     return jsonify(serialize.shift(shift)), 201
 
 
 @bp.post("/sectors")
 @roles_required("admin")
-def create_sector():
-    return jsonify(serialize.sector(fleet.create_sector(json_body(), actor=current_user))), 201
+@operation(tag="admin", json=SectorCreate, ok=Sector, status=201)
+def create_sector(json: SectorCreate):
+    """Add a Polsek sector. A taken code is a 422 on `code`."""
+    return jsonify(serialize.sector(fleet.create_sector(json.data(), actor=current_user))), 201
 
 
 @bp.patch("/sectors/<int:sector_id>")
 @roles_required("admin")
-def update_sector(sector_id: int):
-    sector = fleet.update_sector(sector_id, json_body(), actor=current_user)
+@operation(tag="admin", json=SectorChange, ok=Sector)
+def update_sector(sector_id: int, json: SectorChange):
+    """Change a sector's code, name, station position or phone (audited)."""
+    sector = fleet.update_sector(sector_id, json.data(), actor=current_user)
     return jsonify(serialize.sector(sector))
 
 
 @bp.patch("/categories/<code>")
 @roles_required("admin")
-def update_category(code: str):
-    category = catalog_settings.update(code, json_body(), actor=current_user)
+@operation(tag="admin", json=CategoryChange, ok=CategoryDefaults, errors=(404,))
+def update_category(code: str, json: CategoryChange):
+    """Set the center's default priority and number of units of a category.
+
+    New tickets of the category get them unless the dispatcher chooses otherwise."""
+    category = catalog_settings.update(code, json.data(), actor=current_user)
     return jsonify(serialize.category(category, catalog.get(code)))

@@ -16,6 +16,24 @@ def user(u: User, *, locked: bool = False) -> dict:
     }
 
 
+def users(rows: list[User], locked: set[str]) -> list[dict]:
+    """``locked``: the usernames locked out of signing in now."""
+    return [user(u, locked=u.username in locked) for u in rows]
+
+
+def unlocked(addresses: int) -> dict:
+    return {"unlocked": addresses}
+
+
+def password_reset(generated: str | None) -> dict:
+    """The generated password, shown once; nothing when the admin chose it."""
+    return {"password": generated} if generated else {}
+
+
+def sessions_revoked(tokens: int) -> dict:
+    return {"tokens_revoked": tokens}
+
+
 def shift(s: UnitShift | None) -> dict | None:
     return s.to_json() if s is not None else None
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import current_app
 
 from ..models import WaMessage, WaThread
-from ..services import clock, phones
-from ..services.whatsapp import outbox, threads
+from ..services import clock, intake, phones
+from ..services.whatsapp import outbox, texts, threads
 from . import serialize
 
 FLOOD_FLAG_S = 600  # how long a thread shows the flood flag after the last excess message
@@ -120,6 +120,38 @@ def threads_list(rows: list[WaThread]) -> list[dict]:
     counts = threads.caller_counts([t.phone for t in rows])
     last = threads.last_messages([t.id for t in rows])
     return [thread(t, counts=counts.get(t.phone, (0, 0)), last=last.get(t.id)) for t in rows]
+
+
+def thread_detail(t: WaThread) -> dict:
+    """A thread with the history of its number."""
+    history = intake.caller_history(t.phone)
+    body = thread(
+        t,
+        counts=(history["calls"], history["pranks"]),
+        last=threads.last_messages([t.id]).get(t.id),
+    )
+    body["caller_history"] = serialize.caller_history(history)
+    return body
+
+
+def thread_with_messages(t: WaThread) -> dict:
+    return thread_detail(t) | {"messages": [message(m) for m in threads.messages([t.id])]}
+
+
+def ticket_link(t: WaThread, ticket, crew) -> dict:
+    """The answer to making or attaching a ticket: the thread and the ticket."""
+    return {"thread": thread_detail(t), "ticket": serialize.ticket(ticket, crew)}
+
+
+def quick_replies() -> list[dict]:
+    return [
+        {"code": code, "text": text, "label": str(label)}
+        for code, (text, label) in texts.QUICK_REPLIES.items()
+    ]
+
+
+def settings(auto: dict[str, bool]) -> dict:
+    return {"auto": auto}
 
 
 def ticket_story(messages: list[WaMessage]) -> list[dict]:

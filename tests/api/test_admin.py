@@ -361,3 +361,42 @@ def test_category_local_defaults_apply_to_new_tickets(client, factory, admin):
     events = factory.events("category.updated")
     assert len(events) == 2
     assert events[0].data["from"] == {"default_priority": 3, "default_units": 1}
+
+
+ODD = [None, True, 1.5, 10**30, -1, "", "x" * 5000, [], {}, {"a": [1]}]
+
+
+def test_odd_values_in_every_field_are_answered_with_the_error_shape(client, factory, admin):
+    """Each field of each administration body, given a value of the wrong kind or out of
+    range: taken, or a 4xx in the API's error shape (a 422 names its fields), never a 500."""
+    unit_id = factory.unit(callsign="KPJ-1")
+    user = factory.user("dispatcher")
+    sector = client.post(
+        "/api/v1/sectors", headers=admin, json={"code": "PKJ", "name": "Polsek Pakisaji"}
+    ).get_json()
+    bodies = [
+        (
+            "POST",
+            "/api/v1/users",
+            {"username": "odd", "password": "a-long-secret-1", "role": "admin"},
+        ),
+        ("PATCH", f"/api/v1/users/{user['id']}", {"full_name": "Dewi", "active": True}),
+        ("POST", f"/api/v1/users/{user['id']}/reset-password", {"password": "a-long-secret-2"}),
+        ("POST", "/api/v1/units", {"callsign": "KPJ-9", "name": "R4", "kind": "car"}),
+        ("PATCH", f"/api/v1/units/{unit_id}", {"name": "R4 Kepanjen", "sector": "PKJ"}),
+        ("POST", f"/api/v1/units/{unit_id}/shifts", {"officers": [], "hours": 8}),
+        ("POST", "/api/v1/sectors", {"code": "XYZ", "name": "Polsek", "lat": -8.0, "lon": 112.6}),
+        ("PATCH", f"/api/v1/sectors/{sector['id']}", {"phone": "0341-395111"}),
+        ("PATCH", "/api/v1/categories/theft", {"default_priority": 2, "default_units": 1}),
+    ]
+    for method, path, body in bodies:
+        for field in body:
+            for value in ODD:
+                sent = {**body, field: value}
+                response = client.open(path, method=method, json=sent, headers=admin)
+                assert response.status_code < 500, (path, sent)
+                if response.status_code >= 400:
+                    error = response.get_json()["error"]
+                    assert error["code"] and error["message"], (path, sent)
+                    if response.status_code == 422:
+                        assert error["fields"], (path, sent)

@@ -325,3 +325,51 @@ def test_attach_a_thread_to_an_existing_ticket(wa, client, factory):
         f"/api/v1/wa/threads/{thread_id}/ticket", json={"ticket_id": 99999}, headers=headers
     )
     assert gone.status_code == 409  # already linked
+
+
+ODD = [None, True, 1.5, 10**30, -1, "", "x" * 5000, [], {}, {"a": [1]}]
+
+
+def test_odd_values_in_every_field_are_answered_with_the_error_shape(wa, client, factory):
+    """Each field of each body of the WhatsApp Center, given a value of the wrong kind or out
+    of range: taken, or a 4xx in the API's error shape (a 422 names its fields), never a
+    500."""
+    headers = factory.headers("supervisor")
+    wa.text("tolong")
+    wa.location()
+    thread_id = _thread(wa).id
+    base = f"/api/v1/wa/threads/{thread_id}"
+    location = {"lat": KEPANJEN[0], "lon": KEPANJEN[1], "address": "Jl. Raya"}
+    bodies = [
+        ("PATCH", "/api/v1/wa/settings", {"ack": True, "closed": True}),
+        ("POST", f"{base}/claim", {"take_over": True}),
+        ("POST", f"{base}/messages", {"text": "Siap", "template": False}),
+        ("POST", f"{base}/messages", {"quick_reply": "received"}),
+        ("POST", f"{base}/location", {"message_id": 1}),
+        ("POST", f"{base}/ticket", {"ticket_id": 1}),
+        (
+            "POST",
+            f"{base}/ticket",
+            {
+                "category": "theft",
+                "priority": 2,
+                "units_needed": 1,
+                "summary": "Maling",
+                "caller": {"name": "Siti"},
+                "location": location,
+                "received_at": clock.now().isoformat(),
+            },
+        ),
+        ("POST", f"{base}/close", {"prank": False, "note": "selesai"}),
+    ]
+    for method, path, body in bodies:
+        for field in body:
+            for value in ODD:
+                sent = {**body, field: value}
+                response = client.open(path, method=method, json=sent, headers=headers)
+                assert response.status_code < 500, (path, sent)
+                if response.status_code >= 400:
+                    error = response.get_json()["error"]
+                    assert error["code"] and error["message"], (path, sent)
+                    if response.status_code == 422:
+                        assert error["fields"], (path, sent)

@@ -132,3 +132,16 @@ class Assignment(Out):
     end_reason: str | None
     resolution: str | None
     note: str | None
+
+
+# Fields
+
+
+def _no_default(schema: dict) -> None:
+    schema.pop("default", None)
+
+
+def omittable(**kwargs):
+    """A body field the client may leave out but not send as null (a change that leaves
+    it alone): the document shows it without a default."""
+    return Field(None, json_schema_extra=_no_default, **kwargs)
