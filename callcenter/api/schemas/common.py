@@ -132,3 +132,14 @@ class Assignment(Out):
     end_reason: str | None
     resolution: str | None
     note: str | None
+
+
+class Sector(Out):
+    """A Polsek sector: units belong to one, tickets are counted in the nearest."""
+
+    id: int
+    code: str
+    name: str
+    lat: float | None
+    lon: float | None
+    phone: str | None = Field(description="The Polsek's desk; null: not entered yet.")
