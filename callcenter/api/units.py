@@ -11,7 +11,9 @@ from . import bp, serialize_units
 from .contract import operation
 from .schemas.common import Sector
 from .schemas.units import (
+    BoardUnit,
     DeclineReason,
+    DeviceTicket,
     EmergencyEnd,
     EmergencyTicket,
     FoundOnPatrol,
@@ -22,8 +24,6 @@ from .schemas.units import (
     Positions,
     PositionsQuery,
     StatusChange,
-    Unit,
-    UnitTicket,
 )
 
 STAFF = ("dispatcher", "supervisor", "admin")
@@ -31,7 +31,7 @@ STAFF = ("dispatcher", "supervisor", "admin")
 
 @bp.get("/units")
 @roles_required(*STAFF)
-@operation(tag="units", ok=list[Unit])
+@operation(tag="units", ok=list[BoardUnit])
 def list_units():
     """The units in service, by callsign, each with its job and open emergency."""
     return jsonify(serialize_units.board(units.with_jobs(units.list_units())))
@@ -48,7 +48,7 @@ def positions(query: PositionsQuery):
 
 @bp.get("/units/<int:unit_id>")
 @roles_required(*STAFF)
-@operation(tag="units", ok=Unit)
+@operation(tag="units", ok=BoardUnit)
 def get_unit(unit_id: int):
     """One unit with its job and open emergency."""
     return jsonify(serialize_units.unit(units.board_of(units.get(unit_id))))
@@ -75,7 +75,7 @@ def decline_reasons():
 
 @bp.get("/units/me")
 @roles_required("unit")
-@operation(tag="unit device", ok=Unit)
+@operation(tag="unit device", ok=BoardUnit)
 def my_unit():
     """The signed-in unit, with its job and open emergency."""
     return jsonify(serialize_units.unit(units.board_of(units.unit_of(current_user))))
@@ -99,7 +99,7 @@ def report_location(json: PositionReport):
 
 @bp.put("/units/me/status")
 @roles_required("unit")
-@operation(tag="unit device", json=StatusChange, ok=Unit, errors=(409,))
+@operation(tag="unit device", json=StatusChange, ok=BoardUnit, errors=(409,))
 def set_status(json: StatusChange):
     """Sign on (`available`), take a break (`unavailable`) or sign off (`off_duty`); 409
     while the unit has an offer or a job."""
@@ -133,7 +133,7 @@ def my_jobs():
 
 @bp.get("/units/me/tickets/<int:ticket_id>")
 @roles_required("unit")
-@operation(tag="unit device", ok=UnitTicket)
+@operation(tag="unit device", ok=DeviceTicket)
 def my_ticket(ticket_id: int):
     """A ticket the unit is on (or cleared a moment ago, or its own emergency), with the
     unit's own assignment on it; any other ticket is 404."""
@@ -145,7 +145,7 @@ def my_ticket(ticket_id: int):
 
 @bp.post("/units/me/tickets")
 @roles_required("unit")
-@operation(tag="unit device", json=FoundOnPatrol, ok=UnitTicket, status=201, errors=(409,))
+@operation(tag="unit device", json=FoundOnPatrol, ok=DeviceTicket, status=201, errors=(409,))
 def found_on_patrol(json: FoundOnPatrol):
     """Log an incident the unit found on patrol (channel `on_view`), at its own position
     with the unit on it; 409 without a fresh position, or with an offer or a job."""
@@ -177,7 +177,7 @@ def press_emergency():
 
 @bp.post("/units/me/emergency/end")
 @roles_required("unit")
-@operation(tag="unit device", json=EmergencyEnd, ok=UnitTicket, errors=(409,))
+@operation(tag="unit device", json=EmergencyEnd, ok=DeviceTicket, errors=(409,))
 def end_emergency(json: EmergencyEnd):
     """The officer ends their own emergency with a reason: its ticket is closed and every
     unit on it freed; 409 without an open emergency."""

@@ -62,7 +62,7 @@ class UnitAlarm(Out):
     alarm_active: bool = Field(description="Shown on every console until acknowledged.")
 
 
-class Unit(Out):
+class BoardUnit(Out):
     """A patrol unit as the dispatch board and its own device show it."""
 
     id: int
@@ -211,7 +211,7 @@ class Note(Out):
     unit: UnitBrief | None
 
 
-class UnitTicket(Out):
+class DeviceTicket(Out):
     """A ticket as a unit on it reads it: enough to get there, work with the other units
     and call the caller back (not the caller's history), with the running notes."""
 
@@ -257,7 +257,7 @@ class UnitTicket(Out):
     notes: list[Note]
 
 
-class EmergencyTicket(UnitTicket):
+class EmergencyTicket(DeviceTicket):
     """The emergency ticket, and what of the press's position could not be used."""
 
     position_ignored: dict[str, str] | None = Field(
@@ -267,9 +267,9 @@ class EmergencyTicket(UnitTicket):
 
 
 class MyAssignment(Out):
-    unit: Unit
+    unit: BoardUnit
     assignment: Assignment | None = Field(description="Its open offer or job; null: idle.")
-    ticket: UnitTicket | None = Field(description="That ticket; null: idle.")
+    ticket: DeviceTicket | None = Field(description="That ticket; null: idle.")
     server_time: Time = Field(description="The server's clock, to show offer deadlines right.")
 
 
