@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
+from pydantic import ValidationError as PydanticError
 
 from ...models.ticket import MAX_UNITS
 from ...models.unit import SELF_STATUSES, UNIT_KINDS
+from ...ops import metrics
 from .common import (
     Actor,
     Assignment,
@@ -138,6 +140,16 @@ class PositionReport(Body):
     )
     speed_kmh: float | None = Field(None, description="Accepted and not stored.")
     heading: float | None = Field(None, description="Accepted and not stored.")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _count_refused(cls, data, handler):
+        """A report refused here counts as refused, like one the service refuses."""
+        try:
+            return handler(data)
+        except PydanticError:
+            metrics.POSITION_REPORTS.labels("refused").inc()
+            raise
 
 
 class PositionResult(Out):
