@@ -75,7 +75,7 @@ def decline_reasons():
 
 @bp.get("/units/me")
 @roles_required("unit")
-@operation(tag="unit device", ok=BoardUnit)
+@operation(tag="unit device", ok=BoardUnit, errors=(404,))
 def my_unit():
     """The signed-in unit, with its job and open emergency."""
     return jsonify(serialize_units.unit(units.board_of(units.unit_of(current_user))))
@@ -89,6 +89,7 @@ def my_unit():
     ok=PositionResult,
     status=201,
     also={200: PositionResult},
+    errors=(404,),
 )
 def report_location(json: PositionReport):
     """Report the unit's position: 201 when it moved the unit, 200 for an older fix or a
@@ -99,7 +100,7 @@ def report_location(json: PositionReport):
 
 @bp.put("/units/me/status")
 @roles_required("unit")
-@operation(tag="unit device", json=StatusChange, ok=BoardUnit, errors=(409,))
+@operation(tag="unit device", json=StatusChange, ok=BoardUnit, errors=(404, 409))
 def set_status(json: StatusChange):
     """Sign on (`available`), take a break (`unavailable`) or sign off (`off_duty`); 409
     while the unit has an offer or a job."""
@@ -113,7 +114,7 @@ def _unit_ticket(ticket) -> dict:
 
 @bp.get("/units/me/assignment")
 @roles_required("unit")
-@operation(tag="unit device", ok=MyAssignment)
+@operation(tag="unit device", ok=MyAssignment, errors=(404,))
 def my_assignment():
     """The unit, its open offer or job and that ticket (both null when idle)."""
     unit = units.unit_of(current_user)
@@ -124,7 +125,7 @@ def my_assignment():
 
 @bp.get("/units/me/jobs")
 @roles_required("unit")
-@operation(tag="unit device", ok=list[Job])
+@operation(tag="unit device", ok=list[Job], errors=(404,))
 def my_jobs():
     """The unit's last 20 assignments, newest first, each with its ticket in brief."""
     rows = units.recent_jobs(units.unit_of(current_user))
@@ -145,7 +146,7 @@ def my_ticket(ticket_id: int):
 
 @bp.post("/units/me/tickets")
 @roles_required("unit")
-@operation(tag="unit device", json=FoundOnPatrol, ok=DeviceTicket, status=201, errors=(409,))
+@operation(tag="unit device", json=FoundOnPatrol, ok=DeviceTicket, status=201, errors=(404, 409))
 def found_on_patrol(json: FoundOnPatrol):
     """Log an incident the unit found on patrol (channel `on_view`), at its own position
     with the unit on it; 409 without a fresh position, or with an offer or a job."""
@@ -158,7 +159,9 @@ def found_on_patrol(json: FoundOnPatrol):
 
 @bp.post("/units/me/emergency")
 @roles_required("unit")
-@operation(tag="unit device", ok=EmergencyTicket, status=201, also={200: EmergencyTicket})
+@operation(
+    tag="unit device", ok=EmergencyTicket, status=201, also={200: EmergencyTicket}, errors=(404,)
+)
 def press_emergency():
     """The emergency button: 201 with the new emergency ticket, or 200 with the one already
     open (a press after the alarm was acknowledged raises it again).
@@ -177,7 +180,7 @@ def press_emergency():
 
 @bp.post("/units/me/emergency/end")
 @roles_required("unit")
-@operation(tag="unit device", json=EmergencyEnd, ok=DeviceTicket, errors=(409,))
+@operation(tag="unit device", json=EmergencyEnd, ok=DeviceTicket, errors=(404, 409))
 def end_emergency(json: EmergencyEnd):
     """The officer ends their own emergency with a reason: its ticket is closed and every
     unit on it freed; 409 without an open emergency."""
