@@ -6,23 +6,26 @@ import csv
 import io
 from itertools import islice
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify
 
 from ..auth.decorators import roles_required
 from ..extensions import db
 from ..services import audit, clock
 from . import bp
 from . import serialize_admin as serialize
+from .contract import operation
+from .schemas.audit import AuditPage, AuditQuery
 
 READERS = ("admin", "supervisor")
 
 
 @bp.get("/audit")
 @roles_required(*READERS)
-def audit_page():
-    """``?ticket=&unit=&user=&type=&actor=&from=&to=&before=&limit=`` -> ``{events, next}``,
-    newest first; ``next`` is the ``before`` of the next (older) page."""
-    filters = audit.parse(request.args)
+@operation(tag="audit", query=AuditQuery, ok=AuditPage)
+def audit_page(query: AuditQuery):
+    """A page of the audit trail, newest first; `next` is the `before` of the next (older)
+    page."""
+    filters = audit.parse(query.data())
     rows, next_cursor = audit.page(filters)
     names = audit.names(rows)
     return jsonify({"events": [serialize.audit_event(e, names) for e in rows], "next": next_cursor})
@@ -64,5 +67,8 @@ def csv_response(filters: audit.Filters) -> Response:
 
 @bp.get("/audit.csv")
 @roles_required(*READERS)
-def audit_csv():
-    return csv_response(audit.parse(request.args))
+@operation(tag="audit", query=AuditQuery, content="text/csv")
+def audit_csv(query: AuditQuery):
+    """Every matching event as CSV (UTF-8 with a byte order mark, times in WIB), newest
+    first; `limit` does not apply."""
+    return csv_response(audit.parse(query.data()))

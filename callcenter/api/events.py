@@ -16,7 +16,10 @@ from ..services import events
 from ..services.errors import ValidationError
 from ..services.validation import whole_number
 from ..streams import broadcaster, feed, grip, registry
-from . import bp, page_args, serialize
+from . import bp, serialize
+from .contract import operation
+from .schemas.common import Event
+from .schemas.events import EventsQuery, StreamCheckQuery, StreamQuery
 
 
 def _scope() -> dict:
@@ -29,25 +32,27 @@ def _scope() -> dict:
 
 @bp.get("/events")
 @roles_required()
-def list_events():
-    limit, after = page_args()
-    rows = events.since(after or 0, limit=limit, **_scope())
+@operation(tag="events", query=EventsQuery, ok=list[Event])
+def list_events(query: EventsQuery):
+    """A page of events, oldest first: those after `after` (an event id). A unit reads only
+    the events about itself and the tickets it is on."""
+    rows = events.since(query.after or 0, limit=query.limit, **_scope())
     return jsonify([serialize.event(e) for e in rows])
 
 
-def _resume_point() -> int:
-    raw = (
-        request.headers.get("Last-Event-ID")
-        or request.args.get("last_event_id")
-        or request.args.get("after")
-    )
-    if raw is None or raw == "":
-        return feed.last_id()
-    if not whole_number(raw):
-        raise ValidationError(
-            _l("Invalid query parameters."), fields={"Last-Event-ID": _l("Must be a whole number.")}
-        )
-    return int(raw)
+def _resume_point(query: StreamQuery) -> int:
+    raw = request.headers.get("Last-Event-ID")
+    if raw:
+        if not whole_number(raw):
+            raise ValidationError(
+                _l("Invalid query parameters."),
+                fields={"Last-Event-ID": _l("Must be a whole number.")},
+            )
+        return int(raw)
+    for cursor in (query.last_event_id, query.after):
+        if cursor is not None:
+            return cursor
+    return feed.last_id()
 
 
 def _credential() -> str:
@@ -60,19 +65,20 @@ def _credential() -> str:
 
 @bp.get("/events/stream")
 @roles_required()
-def stream():
-    """Server-sent events: ``id:`` is the event id; a reconnect with ``Last-Event-ID``
-    resumes after it. Staff streams also get coalesced ``positions`` messages (no id).
-    The stream ends after ``CALLCENTER_STREAM_MAX_S``, or when its token is revoked, its
+@operation(tag="events", query=StreamQuery, content="text/event-stream")
+def stream(query: StreamQuery):
+    """The live feed, as Server-Sent Events.
+
+    `id:` is the event id; a reconnect with `Last-Event-ID` resumes after it. Staff streams
+    also get coalesced `positions` messages (no id; `data` is `{"units": [UnitPosition]}`).
+    The stream ends after `CALLCENTER_STREAM_MAX_S`, or when its token is revoked, its
     session signed out or its user deactivated; the client reconnects and is authenticated
-    again. Over a cap: 429 (this user) or 503 (the server), with ``Retry-After``.
-    ``?client=`` (a key per browser tab) makes a reconnect take over the tab's earlier
-    stream instead of counting as another screen."""
+    again. Over a cap: 429 (this user) or 503 (the server), with `Retry-After`."""
     g.passive = True  # does not keep an idle session alive
-    cursor = _resume_point()
+    cursor = _resume_point(query)
     scope = feed.scope_for(current_user)
     credential = _credential()
-    client = request.args.get("client")
+    client = query.client
     if current_app.config["CALLCENTER_STREAMS"] == "pushpin":
         if not grip.from_engine(request.headers):
             raise grip.not_through_engine()
@@ -89,13 +95,16 @@ def stream():
 
 @bp.get("/events/stream/check")
 @roles_required()
-def stream_check():
-    """Whether a stream would be let in now: 204, or the 429/503 (with ``Retry-After``) a
-    stream would get. Clients ask after a refused connection (EventSource hides the
-    status), with their ``client`` key: a page reconnecting would take over its own lease.
-    Embedded: this answers for the process that serves the check."""
+@operation(tag="events", query=StreamCheckQuery, status=204)
+def stream_check(query: StreamCheckQuery):
+    """Whether a stream would be let in now: 204, or the 429/503 (with `Retry-After`) a
+    stream would get.
+
+    Clients ask after a refused connection (EventSource hides the status), with their
+    `client` key: a page reconnecting would take over its own lease. Embedded: this answers
+    for the process that serves the check."""
     g.passive = True
-    registry.check(current_user.id, request.args.get("client"))
+    registry.check(current_user.id, query.client)
     if current_app.config["CALLCENTER_STREAMS"] == "embedded":
         broadcaster.get().check_room()
     return "", 204
@@ -103,9 +112,12 @@ def stream_check():
 
 @bp.post("/events/stream/release")
 @roles_required()
+@operation(tag="events", status=204)
 def stream_release():
-    """A browser tab going away (``sendBeacon`` from ``pagehide``) gives its stream's lease
-    back at once: ``client`` (form or JSON) is the key it opened the stream with."""
+    """Give a stream's lease back at once (a browser tab going away).
+
+    Sent with `sendBeacon` from `pagehide`: the body is a form or JSON with `client`, the
+    key the stream was opened with (required, 422 without it)."""
     g.passive = True
     data = request.get_json(silent=True) if request.is_json else request.form
     client = (data or {}).get("client")
@@ -121,9 +133,13 @@ def stream_release():
 
 
 @bp.get("/events/stream/next/<ticket>")
+@operation(tag="push engine", content="text/event-stream")
 def stream_next(ticket: str):
-    """The push engine asks this for the next page of a stream's replay; the signed ticket
-    stands for the client's credential."""
+    """Internal: the push engine asks this for the next page of a stream's replay.
+
+    The signed `ticket` stands for the client's credential. Only through the push engine
+    (`CALLCENTER_STREAMS=pushpin`); otherwise 503 `streams_elsewhere`. An empty answer ends
+    the client's stream."""
     if current_app.config["CALLCENTER_STREAMS"] != "pushpin" or not grip.from_engine(
         request.headers
     ):
@@ -132,9 +148,14 @@ def stream_next(ticket: str):
 
 
 @bp.get("/events/stream/held/<int:since>")
+@operation(tag="push engine", content="text/event-stream")
 def stream_held(since: int):
-    """The push engine asks this for held streams (recovery, new subscription, maximum
-    age); their channels and positions come in ``Grip-Last``."""
+    """Internal: the push engine asks this for held streams.
+
+    A recovery after a gap, the check after a new subscription, or the end at the maximum
+    age; `since` is when the streams began (Unix seconds), their channels and positions come
+    in `Grip-Last`. Only through the push engine (`CALLCENTER_STREAMS=pushpin`); otherwise
+    503 `streams_elsewhere`."""
     if current_app.config["CALLCENTER_STREAMS"] != "pushpin" or not grip.from_engine(
         request.headers
     ):

@@ -232,16 +232,6 @@ def mark_overdue() -> int:
     return marked
 
 
-def parse_status(raw: str | None) -> str:
-    status = raw or "open"
-    if status not in LIST_STATUSES:
-        raise ValidationError(
-            _l("Invalid query parameters."),
-            fields={"status": _l("One of: %(choices)s.", choices=", ".join(LIST_STATUSES))},
-        )
-    return status
-
-
 def listing(status: str = "open", limit: int = 200) -> list[Callback]:
     """Open tasks oldest first (the next to call on top); closed ones newest first."""
     query = db.select(Callback).limit(limit)

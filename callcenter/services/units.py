@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
@@ -12,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Sector, Ticket, Unit, UnitPosition, User
+from ..models import Assignment, Emergency, Sector, Ticket, Unit, UnitPosition, User
 from ..models.unit import UNIT_KINDS
 from ..ops import metrics
 from . import bus, clock, emergency, events, locator, queue, sql
@@ -104,6 +105,45 @@ def get(unit_id: int) -> Unit:
     if unit is None:
         raise NotFound(_l("No such unit."))
     return unit
+
+
+@dataclass(frozen=True)
+class Board:
+    """A unit with the ticket it is on (an open offer or an accepted assignment) and its
+    open emergency, as the dispatch board and the unit's own device show it."""
+
+    unit: Unit
+    job: Assignment | None = None
+    alarm: Emergency | None = None
+
+
+def with_jobs(rows: list[Unit]) -> list[Board]:
+    """Each unit with its job and emergency (for one unit, only its own are read: its
+    device asks on every event)."""
+    jobs = db.select(Assignment).where(Assignment.status.in_(("offered", "accepted")))
+    danger = db.select(Emergency).where(Emergency.ended_at.is_(None))
+    if len(rows) == 1:
+        jobs = jobs.where(Assignment.unit_id == rows[0].id)
+        danger = danger.where(Emergency.unit_id == rows[0].id)
+    by_unit = {a.unit_id: a for a in db.session.scalars(jobs)}
+    alarms = {e.unit_id: e for e in db.session.scalars(danger)}
+    return [Board(u, by_unit.get(u.id), alarms.get(u.id)) for u in rows]
+
+
+def board_of(unit: Unit) -> Board:
+    return with_jobs([unit])[0]
+
+
+def recent_jobs(unit: Unit, limit: int = 20) -> list[Assignment]:
+    """The unit's latest assignments, newest first (offers it declined or let expire too)."""
+    return list(
+        db.session.scalars(
+            db.select(Assignment)
+            .where(Assignment.unit_id == unit.id)
+            .order_by(Assignment.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def unit_of(user: User) -> Unit:

@@ -239,9 +239,9 @@ class Positions:
         self.sent = {k: v for k, v in self.sent.items() if v > horizon}
         if not moved:
             return None
-        units = [
-            {"id": r.id, "lat": r.lat, "lon": r.lon, "position_at": r.position_at} for r in moved
-        ]
+        from ..api import serialize_units
+
+        units = [serialize_units.position(r) for r in moved]
         return f"event: positions\ndata: {dumps({'units': units})}\n\n".encode()
 
 

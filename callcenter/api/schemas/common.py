@@ -145,3 +145,14 @@ def omittable(**kwargs):
     """A body field the client may leave out but not send as null (a change that leaves
     it alone): the document shows it without a default."""
     return Field(None, json_schema_extra=_no_default, **kwargs)
+
+
+class Sector(Out):
+    """A Polsek sector: units belong to one, tickets are counted in the nearest."""
+
+    id: int
+    code: str
+    name: str
+    lat: float | None
+    lon: float | None
+    phone: str | None = Field(description="The Polsek's desk; null: not entered yet.")

@@ -1,0 +1,41 @@
+"""The event feed: a page of events, and the live stream (Server-Sent Events)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field
+
+from ...services.validation import MAX_ID
+from .common import PageQuery, Query
+
+
+def _blank_is_none(value):
+    return None if value == "" else value
+
+
+Cursor = Annotated[Annotated[int, Field(ge=0, le=MAX_ID)] | None, BeforeValidator(_blank_is_none)]
+
+
+class EventsQuery(PageQuery):
+    """`after`: the id of the last event seen (events come oldest first)."""
+
+
+class StreamQuery(Query):
+    """Where to resume: the `Last-Event-ID` header (what `EventSource` sends by itself on a
+    reconnect) wins over `last_event_id`, which wins over `after`; none of them: from now."""
+
+    last_event_id: Cursor = Field(
+        None, description="The id of the last event seen (for clients that cannot set headers)."
+    )
+    after: Cursor = Field(None, description="The same as `last_event_id`.")
+    client: str | None = Field(
+        None,
+        description="A key per browser tab (up to 64 letters, digits and dashes; another key "
+        "is ignored): a reconnect takes over the tab's earlier stream instead of counting as "
+        "another screen.",
+    )
+
+
+class StreamCheckQuery(Query):
+    client: str | None = Field(None, description="The key the stream is opened with.")
