@@ -20,6 +20,7 @@ handling; flask-smorest brings marshmallow beside the pydantic we already need.)
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 import flask
@@ -90,13 +91,18 @@ def _message(error: dict):
     return _messages().get(kind, _l("Invalid value."))
 
 
+_UNION_MEMBER = re.compile(
+    r"^(int|str|float|bool|none|list|dict|constrained-\w+|function-.*|[\w-]+\[.*\])$"
+)
+
+
 def fields_of(exc: PydanticError) -> dict:
     """``{"location.lat": "Must be a number."}``: the first problem of each field."""
     fields: dict = {}
     for error in exc.errors(include_url=False, include_input=False):
-        loc = [str(p) for p in error["loc"] if not str(p).startswith("function-")]
-        # A union reports once per member type ("int", "none"): the field is what counts.
-        loc = [p for p in loc if p not in ("int", "str", "float", "bool", "none", "list")]
+        # A union reports once per member ("int", "constrained-str", "function-after[...]"):
+        # the field is what counts.
+        loc = [str(p) for p in error["loc"] if not _UNION_MEMBER.match(str(p))]
         name = ".".join(loc)
         fields.setdefault(name, _message(error))
     return fields
@@ -190,11 +196,15 @@ def operation(
     errors: Iterable[int] = (),
     idempotent: bool = False,
     content: str | None = None,
+    headers: dict[str, str] | None = None,
+    described_body: type[BaseModel] | None = None,
 ):
     """Declare an API operation: ``query``/``json`` parse the request; ``ok`` is the body of
     ``status`` (``None``: no body); ``also`` more successful answers; ``errors`` the error
     statuses it may answer besides 401/403/422/429 (always documented); ``idempotent`` that it
-    honours ``Idempotency-Key``; ``content`` a media type other than JSON (a stream, a file)."""
+    honours ``Idempotency-Key``; ``content`` a media type other than JSON (a stream, a file);
+    ``headers`` request headers it reads (name: description); ``described_body`` a body that
+    is documented but read leniently by the view (a button that must never be refused)."""
     codes: dict = {f"HTTP_{status}": None if content else ok}
     for code, model in (also or {}).items():
         codes[f"HTTP_{code}"] = model
@@ -208,6 +218,8 @@ def operation(
             "idempotent": idempotent,
             "content": content,
             "status": status,
+            "headers": dict(headers or {}),
+            "described_body": described_body,
         }
         return wrapped
 

@@ -19,7 +19,7 @@ from ..streams import broadcaster, feed, grip, registry
 from . import bp, serialize
 from .contract import operation
 from .schemas.common import Event
-from .schemas.events import EventsQuery, StreamCheckQuery, StreamQuery
+from .schemas.events import EventsQuery, StreamCheckQuery, StreamQuery, StreamRelease
 
 
 def _scope() -> dict:
@@ -65,7 +65,12 @@ def _credential() -> str:
 
 @bp.get("/events/stream")
 @roles_required()
-@operation(tag="events", query=StreamQuery, content="text/event-stream")
+@operation(
+    tag="events",
+    query=StreamQuery,
+    content="text/event-stream",
+    headers={"Last-Event-ID": "The last event id seen: the stream resumes after it."},
+)
 def stream(query: StreamQuery):
     """The live feed, as Server-Sent Events.
 
@@ -112,7 +117,7 @@ def stream_check(query: StreamCheckQuery):
 
 @bp.post("/events/stream/release")
 @roles_required()
-@operation(tag="events", status=204)
+@operation(tag="events", status=204, described_body=StreamRelease)
 def stream_release():
     """Give a stream's lease back at once (a browser tab going away).
 

@@ -70,11 +70,11 @@ def _complete(doc: dict) -> dict:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             op = item.get(method.lower())
             if op is not None:
-                _complete_operation(op, view, rule)
+                _complete_operation(op, view, rule, doc["components"]["schemas"])
     return doc
 
 
-def _complete_operation(op: dict, view, rule) -> None:
+def _complete_operation(op: dict, view, rule, components: dict) -> None:
     contract = getattr(view, "contract", {})
     roles = getattr(view, "roles", None)
     responses = op.setdefault("responses", {})
@@ -100,6 +100,27 @@ def _complete_operation(op: dict, view, rule) -> None:
             param["schema"]["maximum"] = MAX_ID
     if contract.get("idempotent"):
         op.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))
+    for name, text in contract.get("headers", {}).items():
+        op.setdefault("parameters", []).append(
+            {
+                "name": name,
+                "in": "header",
+                "required": False,
+                "description": text,
+                "schema": {"type": "string"},
+            }
+        )
+    model = contract.get("described_body")
+    if model is not None:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, nested in schema.pop("$defs", {}).items():
+            components.setdefault(name, nested)
+        components.setdefault(model.__name__, schema)
+        op["requestBody"] = {
+            "required": False,
+            "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
+        responses.setdefault("400", reference_error(400))
     content = contract.get("content")
     if content:
         ok = responses.setdefault(str(contract["status"]), {"description": "OK"})

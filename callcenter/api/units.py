@@ -15,6 +15,7 @@ from .schemas.units import (
     DeclineReason,
     DeviceTicket,
     EmergencyEnd,
+    EmergencyPress,
     EmergencyTicket,
     FoundOnPatrol,
     Job,
@@ -160,7 +161,12 @@ def found_on_patrol(json: FoundOnPatrol):
 @bp.post("/units/me/emergency")
 @roles_required("unit")
 @operation(
-    tag="unit device", ok=EmergencyTicket, status=201, also={200: EmergencyTicket}, errors=(404,)
+    tag="unit device",
+    ok=EmergencyTicket,
+    status=201,
+    also={200: EmergencyTicket},
+    errors=(404,),
+    described_body=EmergencyPress,
 )
 def press_emergency():
     """The emergency button: 201 with the new emergency ticket, or 200 with the one already

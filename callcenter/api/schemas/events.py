@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field
 
 from ...services.validation import MAX_ID
-from .common import PageQuery, Query
+from .common import Body, PageQuery, Query
 
 
 def _blank_is_none(value):
@@ -39,3 +39,9 @@ class StreamQuery(Query):
 
 class StreamCheckQuery(Query):
     client: str | None = Field(None, description="The key the stream is opened with.")
+
+
+class StreamRelease(Body):
+    """Sent as a form or JSON (`sendBeacon`)."""
+
+    client: str = Field(description="The key the stream was opened with.")

@@ -313,5 +313,14 @@ class FoundOnPatrol(Body):
     )
 
 
+class EmergencyPress(Body):
+    """The device's position with the press (all optional; read leniently: a position that
+    cannot be used is set aside, never a reason to refuse the press)."""
+
+    lat: float | None = None
+    lon: float | None = None
+    recorded_at: TimeText | None = Field(None, description="When the device took the fix.")
+
+
 class EmergencyEnd(Body):
     reason: Annotated[str, Field(max_length=300)] = Field(description="Why it is over (required).")
