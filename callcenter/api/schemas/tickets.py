@@ -286,8 +286,8 @@ class UnitTicket(Out):
     status_reason: str | None = Field(description="Why it is `queued`, for instance.")
     priority: int
     category: str
-    category_label: dict[str, str] | None
-    dispatch: bool
+    category_label: dict[str, str] | None = Field(description="`{id, en}`.")
+    dispatch: bool = Field(description="False: a disposition, closed at intake.")
     channel: Channel
     caller: Caller
     summary: str
