@@ -8,25 +8,21 @@ from flask_login import current_user
 
 from ..auth.decorators import roles_required
 from ..services import (
-    accounts,
-    callbacks,
     calls,
     catalog_settings,
     emergency,
-    events,
-    handoffs,
     incidents,
     intake,
     manual,
     notes,
     phones,
     search,
+    story,
     tickets,
     units,
 )
 from ..services.errors import ValidationError
-from ..services.whatsapp import threads as wa_threads
-from . import bp, serialize, serialize_calls, serialize_followups, serialize_wa
+from . import bp, serialize, serialize_calls
 from .contract import operation
 from .schemas.tickets import (
     Assigned,
@@ -208,19 +204,7 @@ def list_tickets(query: TicketsQuery):
 def get_ticket(ticket_id: int):
     """A ticket with its whole story: assignments, timeline, calls, notes, WhatsApp
     messages, hand-offs and call-backs."""
-    ticket = tickets.get(ticket_id)
-    body = ticket_body(ticket)
-    body["assignments"] = [serialize.assignment(a) for a in tickets.assignments_of(ticket.id)]
-    rows = events.for_ticket(ticket.id)
-    users = accounts.users_by_id(e.actor_id for e in rows)
-    body["timeline"] = serialize.timeline(rows, users)
-    body["calls"] = serialize_calls.calls(calls.calls_of(ticket.id))
-    body["notes"] = [serialize_calls.note(n) for n in notes.notes_of(ticket.id)]
-    body["whatsapp"] = serialize_wa.ticket_story(wa_threads.ticket_story(ticket.id))
-    body["handoffs"] = [serialize_followups.handoff(h) for h in handoffs.of_ticket(ticket.id)]
-    tasks = callbacks.of_ticket(ticket.id)
-    body["callbacks"] = serialize_followups.callbacks(tasks, callbacks.details(tasks))
-    return jsonify(body)
+    return jsonify(serialize_calls.ticket_detail(story.of_ticket(ticket_id)))
 
 
 @bp.post("/callers/history")
