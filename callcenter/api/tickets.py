@@ -15,7 +15,6 @@ from ..services import (
     intake,
     manual,
     notes,
-    phones,
     search,
     story,
     tickets,
@@ -228,12 +227,7 @@ def caller_history(query: PhoneQuery):
 
 
 def _caller_history(raw: str):
-    e164 = phones.normalise(raw)
-    if e164 is None:
-        raise ValidationError(
-            _l("Not a valid phone number."), fields={"phone": _l("Not a valid phone number.")}
-        )
-    return jsonify(serialize.caller_history(intake.caller_history(e164)))
+    return jsonify(serialize.caller_history(intake.caller_lookup(raw)))
 
 
 @bp.post("/tickets/<int:ticket_id>/assign")
