@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth.decorators import roles_required
@@ -20,7 +19,6 @@ from ..services import (
     tickets,
     units,
 )
-from ..services.errors import ValidationError
 from . import bp, serialize, serialize_calls
 from .contract import operation
 from .schemas.tickets import (
@@ -175,20 +173,7 @@ def list_tickets(query: TicketsQuery):
     Without any of `q, from, to, category, sector, unit, cursor`: tickets in id order
     after `after`. With any: a search, newest first, paged by `cursor` (the next one is in
     the `X-Next-Cursor` header and a `Link: rel="next"`; none on the last page)."""
-    args = query.data()
-    limit, after = query.limit, query.after
-    next_cursor = None
-    if search.wanted(args):
-        if after is not None:
-            raise ValidationError(
-                _l("Invalid query parameters."),
-                fields={"after": _l("A search pages with cursor, not after.")},
-            )
-        rows, next_cursor = search.find(search.parse(args), limit)
-    else:
-        statuses = tickets.parse_statuses(query.status)
-        rows = tickets.list_tickets(statuses, limit, after)
-    crews = tickets.crews(rows)
+    rows, crews, next_cursor = search.page(query.data(), query.limit, query.after)
     response = jsonify([serialize.ticket(t, crews[t.id]) for t in rows])
     if next_cursor is not None:
         args = request.args.to_dict() | {"cursor": str(next_cursor)}
