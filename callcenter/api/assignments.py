@@ -8,7 +8,17 @@ from flask_login import current_user
 
 from ..auth.decorators import roles_required
 from ..services import lifecycle, tickets, units
-from . import bp, json_body, serialize
+from . import bp, serialize
+from .contract import operation
+from .schemas.assignments import (
+    AssignmentState,
+    BackupIn,
+    BackupSent,
+    DeclineIn,
+    ProgressIn,
+    Released,
+    ReleaseIn,
+)
 
 ACTORS = ("unit", "dispatcher", "supervisor")
 
@@ -19,53 +29,62 @@ def _scope():
 
 
 def _body(assignment):
-    return jsonify(serialize.assignment(assignment) | {"ticket_status": assignment.ticket.status})
+    return jsonify(serialize.assignment_state(assignment))
 
 
 @bp.post("/assignments/<int:assignment_id>/accept")
 @roles_required(*ACTORS)
+@operation(tag="assignments", ok=AssignmentState, errors=(404, 409))
 def accept(assignment_id: int):
+    """Accept an offer (409 when it is no longer open: expired, cancelled, ...)."""
     return _body(lifecycle.accept(assignment_id, unit=_scope(), actor=current_user))
 
 
 @bp.post("/assignments/<int:assignment_id>/decline")
 @roles_required(*ACTORS)
-def decline(assignment_id: int):
-    return _body(lifecycle.decline(assignment_id, json_body(), unit=_scope(), actor=current_user))
+@operation(tag="assignments", json=DeclineIn, ok=AssignmentState, errors=(404, 409))
+def decline(assignment_id: int, json: DeclineIn):
+    """Decline an offer, with a reason: the slot goes to the next nearest unit."""
+    return _body(lifecycle.decline(assignment_id, json.data(), unit=_scope(), actor=current_user))
 
 
 @bp.post("/assignments/<int:assignment_id>/progress")
 @roles_required(*ACTORS)
-def progress(assignment_id: int):
-    return _body(lifecycle.progress(assignment_id, json_body(), unit=_scope(), actor=current_user))
+@operation(tag="assignments", json=ProgressIn, ok=AssignmentState, errors=(404, 409))
+def progress(assignment_id: int, json: ProgressIn):
+    """Report progress on an accepted job: `en_route`, `on_scene`, or `cleared` with a
+    resolution.
+
+    Repeating the step just taken changes nothing; anything out of order is 409."""
+    return _body(lifecycle.progress(assignment_id, json.data(), unit=_scope(), actor=current_user))
 
 
 @bp.post("/assignments/<int:assignment_id>/release")
 @roles_required("dispatcher", "supervisor")
-def release(assignment_id: int):
-    """Take one unit off its ticket: ``{reason, refill?}`` (``refill: false`` also lowers
-    the units needed by one instead of offering the slot again)."""
-    assignment = lifecycle.release(assignment_id, json_body(), actor=current_user)
+@operation(tag="assignments", json=ReleaseIn, ok=Released, errors=(404, 409))
+def release(assignment_id: int, json: ReleaseIn):
+    """Take one unit off its ticket, with a reason.
+
+    Its slot is offered again, or with `refill: false` the ticket needs one unit fewer."""
+    assignment = lifecycle.release(assignment_id, json.data(), actor=current_user)
     ticket = assignment.ticket
     return jsonify(
-        serialize.assignment(assignment)
-        | {"ticket_status": ticket.status, "ticket": serialize.ticket(ticket, tickets.crew(ticket))}
+        serialize.assignment_state(assignment)
+        | {"ticket": serialize.ticket(ticket, tickets.crew(ticket))}
     )
 
 
 @bp.post("/assignments/<int:assignment_id>/backup")
 @roles_required(*ACTORS)
-def backup(assignment_id: int):
-    """The unit on the job (or a dispatcher) asks for more units: ``{count?, reason}``."""
+@operation(tag="assignments", json=BackupIn, ok=BackupSent, errors=(404, 409))
+def backup(assignment_id: int, json: BackupIn):
+    """Ask for more units on the job (the unit on it, or a dispatcher); the new slots are
+    routed at once."""
     scope = _scope()
-    result = lifecycle.request_backup(assignment_id, json_body(), unit=scope, actor=current_user)
+    result = lifecycle.request_backup(assignment_id, json.data(), unit=scope, actor=current_user)
     ticket = result["ticket"]
     shape = serialize.ticket_for_unit if scope is not None else serialize.ticket
     return jsonify(
-        serialize.assignment(result["assignment"])
-        | {
-            "ticket_status": ticket.status,
-            "added": result["added"],
-            "ticket": shape(ticket, tickets.crew(ticket)),
-        }
+        serialize.assignment_state(result["assignment"])
+        | {"added": result["added"], "ticket": shape(ticket, tickets.crew(ticket))}
     )

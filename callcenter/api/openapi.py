@@ -16,11 +16,11 @@ IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
     "description": (
         "Any unique text the client makes up per request. A retry with the same key returns "
         "the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key "
-        "with a different body is refused with 409."
+        "with a different body is refused with 422 (`idempotency_key_reused`)."
     ),
 }
 

@@ -140,6 +140,21 @@ def ticket(t: Ticket, crew: Crew) -> dict:
     }
 
 
+def category(c) -> dict:
+    """A category of the catalog: its labels, defaults and whether it dispatches."""
+    return c.to_json()
+
+
+def resolutions() -> list[dict]:
+    """How a job may end: ``[{code, label: {id, en}}]``."""
+    return [{"code": k, "label": v} for k, v in catalog.RESOLUTIONS.items()]
+
+
+def assignment_state(a: Assignment) -> dict:
+    """An assignment after a change, with its ticket's status."""
+    return assignment(a) | {"ticket_status": a.ticket.status}
+
+
 def ticket_for_unit(t: Ticket, crew: Crew) -> dict:
     """What a unit is told about a ticket: enough to get there, work with the other units
     on it and call the caller back (not the caller's history)."""

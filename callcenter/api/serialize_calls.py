@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_babel import get_locale
 
 from ..services import catalog, phones
-from .serialize import actor, unit_brief
+from . import serialize_followups, serialize_wa
+from .serialize import actor, assignment, ticket, timeline, unit_brief
 
 
 def call(c) -> dict:
@@ -51,4 +52,17 @@ def duplicate(t) -> dict:
         "summary": t.summary,
         "address": t.address,
         "created_at": t.created_at,
+    }
+
+
+def ticket_detail(story) -> dict:
+    """A ticket with its whole story (``services.story.Story``)."""
+    return ticket(story.ticket, story.crew) | {
+        "assignments": [assignment(a) for a in story.assignments],
+        "timeline": timeline(story.events, story.actors),
+        "calls": calls(story.calls),
+        "notes": [note(n) for n in story.notes],
+        "whatsapp": serialize_wa.ticket_story(story.whatsapp),
+        "handoffs": [serialize_followups.handoff(h) for h in story.handoffs],
+        "callbacks": serialize_followups.callbacks(story.callbacks, story.callback_details),
     }

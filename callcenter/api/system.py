@@ -7,11 +7,14 @@ from flask import jsonify
 from ..auth.decorators import roles_required
 from ..services import fallback
 from . import bp
+from .contract import operation
+from .schemas.system import DispatchStatus
 
 
 @bp.get("/dispatch/status")
 @roles_required("dispatcher", "supervisor", "admin")
+@operation(tag="system", ok=DispatchStatus)
 def dispatch_status():
-    """``{degraded, broker: {ok, since?, error?}, worker: {ok, age_s?, ...}, fallback}`` as
-    this web process sees them."""
+    """Whether dispatch is degraded: the broker and the workers as this web process sees
+    them, and whether it routes itself when they are down."""
     return jsonify(fallback.get().status())

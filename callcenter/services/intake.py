@@ -235,6 +235,17 @@ def caller_history(
     }
 
 
+def caller_lookup(raw: str) -> dict:
+    """``caller_history`` of a number as typed at intake (any Indonesian form), or
+    ``ValidationError`` on ``phone`` when it is not a phone number."""
+    e164 = phones.normalise(raw)
+    if e164 is None:
+        raise ValidationError(
+            _l("Not a valid phone number."), fields={"phone": _l("Not a valid phone number.")}
+        )
+    return caller_history(e164)
+
+
 def find_duplicate(category: str, lat: float, lon: float, now) -> Ticket | None:
     """The nearest open ticket of the same category within the duplicate radius and window."""
     cfg = current_app.config

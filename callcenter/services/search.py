@@ -72,6 +72,23 @@ def wanted(args) -> bool:
     return any(args.get(name) not in (None, "") for name in SEARCH_PARAMS)
 
 
+def page(args, limit: int, after: int | None) -> tuple[list[Ticket], dict, int | None]:
+    """The ticket list's page: a search when ``args`` asks for one (``wanted``), newest
+    first, else tickets in id order after ``after`` (a search pages with its cursor only).
+    Returns ``(tickets, their crews by id, the next page's cursor or None)``."""
+    next_cursor = None
+    if wanted(args):
+        if after is not None:
+            raise ValidationError(
+                _l("Invalid query parameters."),
+                fields={"after": _l("A search pages with cursor, not after.")},
+            )
+        rows, next_cursor = find(parse(args), limit)
+    else:
+        rows = tickets.list_tickets(tickets.parse_statuses(args.get("status")), limit, after)
+    return rows, tickets.crews(rows), next_cursor
+
+
 def parse(args) -> Query:
     """The search asked for by a query string, or ``ValidationError`` naming each bad field."""
     errors = Errors()
