@@ -65,6 +65,8 @@ EVENT_TYPES = (
     "callback.created",
     "callback.overdue",
     "category.updated",
+    "eido.received",
+    "eido.updated",
     "emergency.acknowledged",
     "emergency.ended",
     "emergency.raised",
