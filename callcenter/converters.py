@@ -11,10 +11,17 @@ from werkzeug.routing import IntegerConverter
 
 from .services.validation import MAX_ID
 
+# At most 18 digits: a longer number matches no route at all (a 404 whatever the method).
+# Bounding by value instead would let werkzeug answer 405 for a method the path's other
+# routes take, once the converter refuses the value.
+PATH_ID_MAX = 10**18 - 1
+
 
 class IdConverter(IntegerConverter):
+    regex = r"\d{1,18}"
+
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_ID)
+        kwargs.setdefault("max", min(MAX_ID, PATH_ID_MAX))
         super().__init__(map, *args, **kwargs)
 
 

@@ -31,7 +31,7 @@ from pydantic import ValidationError as PydanticError
 from spectree import Response, SpecTree
 from spectree.plugins.base import Context
 from spectree.plugins.flask_plugin import FlaskPlugin
-from spectree.utils import get_multidict_items
+from spectree.utils import get_multidict_items, is_list_item
 
 from ..services.errors import ServiceError, ValidationError
 from .schemas.common import Error
@@ -122,8 +122,16 @@ class _Plugin(FlaskPlugin):
     def request_validation(self, request, query, json, form, headers, cookies):
         parsed_query = parsed_json = None
         if query is not None:
+            items = get_multidict_items(request.args, query)
+            repeated = {
+                name: _l("Give this parameter once.")
+                for name in request.args
+                if len(request.args.getlist(name)) > 1 and not is_list_item(name, query)
+            }
+            if repeated:
+                raise ValidationError(_l("Invalid query parameters."), fields=repeated)
             try:
-                parsed_query = query.model_validate(get_multidict_items(request.args, query))
+                parsed_query = query.model_validate(items)
             except PydanticError as exc:
                 raise ValidationError(
                     _l("Invalid query parameters."), fields=fields_of(exc)

@@ -125,7 +125,7 @@ def stream_release():
     key the stream was opened with (required, 422 without it)."""
     g.passive = True
     data = request.get_json(silent=True) if request.is_json else request.form
-    client = (data or {}).get("client")
+    client = data.get("client") if hasattr(data, "get") else None  # a JSON array, a number
     if not isinstance(client, str) or not client:
         raise ValidationError(_l("Send the client key."), fields={"client": _l("Required.")})
     stream_id = registry.forget(current_user.id, client)

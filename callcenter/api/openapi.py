@@ -8,8 +8,8 @@ import re
 
 from flask import current_app
 
+from ..converters import PATH_ID_MAX
 from ..services.events import EVENT_TYPES
-from ..services.validation import MAX_ID
 from .contract import JSON, reference_error, spec
 
 IDEMPOTENCY_KEY = {
@@ -97,7 +97,7 @@ def _complete_operation(op: dict, view, rule, components: dict) -> None:
     for param in op.get("parameters", []):
         if param.get("in") == "path" and param.get("schema", {}).get("type") == "integer":
             param["schema"] = {"type": "integer", "format": "int64", "minimum": 0}
-            param["schema"]["maximum"] = MAX_ID
+            param["schema"]["maximum"] = PATH_ID_MAX
     if contract.get("idempotent"):
         op.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))
     for name, text in contract.get("headers", {}).items():
@@ -116,6 +116,7 @@ def _complete_operation(op: dict, view, rule, components: dict) -> None:
         for name, nested in schema.pop("$defs", {}).items():
             components.setdefault(name, nested)
         components.setdefault(model.__name__, schema)
+        op["x-lenient-body"] = True  # a body that breaks this schema is read, not refused
         op["requestBody"] = {
             "required": False,
             "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},

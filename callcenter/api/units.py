@@ -176,7 +176,9 @@ def press_emergency():
     device's position. It is never refused for its body, whatever it is: a position that
     cannot be used is set aside (named in `position_ignored`) and the unit's last known
     position is used instead."""
-    data = (request.get_json(silent=True) or {}) if request.content_length else {}
+    data = request.get_json(silent=True) if request.content_length else None
+    if not isinstance(data, dict):  # no body, not JSON, or not an object: no position
+        data = {}
     ticket, created, ignored = emergency.press(
         units.unit_of(current_user), data, actor=current_user
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, RootModel, WithJsonSchema
 
 from ...services.validation import MAX_ID
 
@@ -46,6 +47,30 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # in the date-time format so that the messages stay the API's.
 TimeText = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Time = datetime
+
+
+def _iso_time(value):
+    """An ISO 8601 time with its offset, and nothing else (pydantic's own datetime would also
+    take a bare number as seconds since 1970)."""
+    if isinstance(value, datetime):
+        return value
+    message = str(_l("An ISO 8601 time with its offset."))
+    if not isinstance(value, str):
+        raise ValueError(message)
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(message) from None
+    if parsed.tzinfo is None:
+        raise ValueError(message)
+    return parsed
+
+
+IsoTime = Annotated[
+    datetime,
+    PlainValidator(_iso_time),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 class ErrorDetail(Out):

@@ -16,6 +16,9 @@ def _blank_is_none(value):
 
 Cursor = Annotated[Annotated[int, Field(ge=0, le=MAX_ID)] | None, BeforeValidator(_blank_is_none)]
 
+# A page's stream key: up to 64 ASCII letters, digits and dashes (our pages make them).
+ClientKey = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
 
 class EventsQuery(PageQuery):
     """`after`: the id of the last event seen (events come oldest first)."""
@@ -29,19 +32,18 @@ class StreamQuery(Query):
         None, description="The id of the last event seen (for clients that cannot set headers)."
     )
     after: Cursor = Field(None, description="The same as `last_event_id`.")
-    client: str | None = Field(
+    client: ClientKey | None = Field(
         None,
-        description="A key per browser tab (up to 64 letters, digits and dashes; another key "
-        "is ignored): a reconnect takes over the tab's earlier stream instead of counting as "
-        "another screen.",
+        description="A key per browser tab: a reconnect takes over the tab's earlier stream "
+        "instead of counting as another screen.",
     )
 
 
 class StreamCheckQuery(Query):
-    client: str | None = Field(None, description="The key the stream is opened with.")
+    client: ClientKey | None = Field(None, description="The key the stream is opened with.")
 
 
 class StreamRelease(Body):
     """Sent as a form or JSON (`sendBeacon`)."""
 
-    client: str = Field(description="The key the stream was opened with.")
+    client: ClientKey = Field(description="The key the stream was opened with.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 from pydantic import ValidationError as PydanticError
 
 from ...models.ticket import MAX_UNITS
@@ -16,6 +16,7 @@ from .common import (
     Actor,
     Assignment,
     Body,
+    IsoTime,
     Out,
     Query,
     Sector,
@@ -93,7 +94,7 @@ class BoardUnit(Out):
 
 
 class PositionsQuery(Query):
-    since: AwareDatetime | None = Field(
+    since: IsoTime | None = Field(
         None,
         description="An ISO 8601 time with its offset: only the units whose position the "
         "server applied after it (send the previous answer's `as_of`). Absent: every unit "
