@@ -21,6 +21,7 @@ from ..services import (
 )
 from . import bp, serialize, serialize_calls
 from .contract import operation
+from .schemas.story import TicketDetail
 from .schemas.tickets import (
     Assigned,
     AssignIn,
@@ -40,7 +41,6 @@ from .schemas.tickets import (
     SplitIn,
     Suggestion,
     Ticket,
-    TicketDetail,
     TicketEdit,
     TicketIn,
     TicketsQuery,

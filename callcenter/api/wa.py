@@ -10,7 +10,7 @@ from ..services import tickets
 from ..services.whatsapp import media, outbox, settings, threads
 from . import bp, serialize, serialize_wa
 from .contract import operation
-from .schemas.common import Anything
+from .schemas.tickets import Ticket
 from .schemas.wa import (
     QuickReply,
     WaClaim,
@@ -119,11 +119,11 @@ def wa_ticket(thread_id: int, json: WaTicket):
 
 @bp.post("/wa/threads/<int:thread_id>/location")
 @roles_required(*ACTORS)
-@operation(tag="whatsapp", json=WaPinToTicket, ok=Anything, errors=(409,))
+@operation(tag="whatsapp", json=WaPinToTicket, ok=Ticket, errors=(409,))
 def wa_location(thread_id: int, json: WaPinToTicket):
     """Make a pin the reporter shared the point of the conversation's ticket.
 
-    Answers the ticket, as `GET /api/v1/tickets/{id}` shows it. 409 before the
+    Answers the ticket (without its story). 409 before the
     conversation has a ticket."""
     ticket = threads.apply_location(thread_id, json.data(), actor=current_user)
     return jsonify(serialize.ticket(ticket, tickets.crew(ticket)))

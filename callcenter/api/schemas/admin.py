@@ -12,7 +12,8 @@ from ...models.unit import UNIT_KINDS, UNIT_STATUSES
 from ...services.accounts import PASSWORD_MAX, PASSWORD_MIN
 from ...services.fleet import MAX_OFFICERS, MAX_SHIFT_H
 from .auth import Role, User
-from .common import Body, Id, Out, Time, TimeText, omittable
+from .common import Body, Id, Label, Out, Sector, Time, TimeText, omittable
+from .units import UnitLocation
 
 UnitKind = Literal[UNIT_KINDS]  # type: ignore[valid-type]
 
@@ -106,17 +107,6 @@ class SessionsRevoked(Out):
 # --- sectors -------------------------------------------------------------------------------
 
 
-class Sector(Out):
-    """A Polsek sector: units belong to one, tickets are counted in the nearest."""
-
-    id: int
-    code: str
-    name: str
-    lat: float | None
-    lon: float | None
-    phone: str | None = Field(description="The Polsek's desk; null: not entered yet.")
-
-
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 Code = Annotated[
@@ -177,12 +167,6 @@ class ShiftCreate(Body):
     )
 
 
-class UnitLocation(Out):
-    lat: float
-    lon: float
-    accuracy_m: float | None = Field(description="The device's stated accuracy, in metres.")
-
-
 class Unit(Out):
     """A patrol unit."""
 
@@ -232,13 +216,6 @@ class UnitChange(Body):
 
 
 # --- the catalog's local defaults ------------------------------------------------------------
-
-
-class Label(Out):
-    """A text in both of the center's languages."""
-
-    id: str = Field(description="Bahasa Indonesia.")
-    en: str = Field(description="English.")
 
 
 class CategoryDefaults(Out):

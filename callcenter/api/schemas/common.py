@@ -181,3 +181,10 @@ class Sector(Out):
     lat: float | None
     lon: float | None
     phone: str | None = Field(description="The Polsek's desk; null: not entered yet.")
+
+
+class Label(Out):
+    """A text in both of the center's languages."""
+
+    id: str = Field(description="Bahasa Indonesia.")
+    en: str = Field(description="English.")

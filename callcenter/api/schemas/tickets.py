@@ -18,6 +18,7 @@ from .common import (
     Body,
     Event,
     Id,
+    Label,
     OptionalBody,
     Out,
     PageQuery,
@@ -286,7 +287,7 @@ class UnitTicket(Out):
     status_reason: str | None = Field(description="Why it is `queued`, for instance.")
     priority: int
     category: str
-    category_label: dict[str, str] | None = Field(description="`{id, en}`.")
+    category_label: Label | None
     dispatch: bool = Field(description="False: a disposition, closed at intake.")
     channel: Channel
     caller: Caller
@@ -360,18 +361,6 @@ class Note(Out):
 
 class TimelineEntry(Event):
     actor: Actor | None
-
-
-class TicketDetail(Ticket):
-    """A ticket with its whole story."""
-
-    assignments: list[Assignment]
-    timeline: list[TimelineEntry]
-    calls: list[TicketCall]
-    notes: list[Note]
-    whatsapp: list[dict] = Field(description="Its WhatsApp messages (as the threads show them).")
-    handoffs: list[dict] = Field(description="Its hand-offs (as `POST .../handoffs` answers).")
-    callbacks: list[dict] = Field(description="Its call-back tasks (as `GET /callbacks`).")
 
 
 class Assigned(Ticket):

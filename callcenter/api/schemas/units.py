@@ -13,27 +13,20 @@ from ...models.ticket import MAX_UNITS
 from ...models.unit import SELF_STATUSES, UNIT_KINDS
 from ...ops import metrics
 from .common import (
-    Actor,
     Assignment,
     Body,
     IsoTime,
+    Label,
     Out,
     Query,
     Sector,
     Time,
     TimeText,
-    UnitBrief,
 )
+from .tickets import Note, UnitTicket
 
 Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS 84 degrees.")]
 Longitude = Annotated[float, Field(ge=-180, le=180, description="WGS 84 degrees.")]
-
-
-class Label(Out):
-    """A text in both of the center's languages."""
-
-    id: str = Field(description="Bahasa Indonesia.")
-    en: str = Field(description="English.")
 
 
 # --- the board ----------------------------------------------------------------------------
@@ -169,104 +162,12 @@ class StatusChange(Body):
     reason: Annotated[str, Field(max_length=200)] | None = None
 
 
-class Caller(Out):
-    name: str | None
-    phone: str | None = Field(description="E.164 (`+62...`).")
-    phone_display: str | None = Field(description="The number as people write it.")
-
-
-class TicketLocation(Out):
-    lat: float | None
-    lon: float | None
-    address: str | None
-
-
-class CrewMember(Out):
-    """One unit on a ticket: its assignment, how far it is and its milestones."""
-
-    assignment_id: int
-    slot: int
-    status: str
-    step: str | None
-    unit: UnitBrief | None
-    manual: bool
-    offered_at: Time | None
-    deadline_at: Time | None
-    responded_at: Time | None
-    en_route_at: Time | None
-    on_scene_at: Time | None
-    distance_m: int | None
-    eta_s: int | float | None
-
-
-class TicketEmergency(Out):
-    """An officer's emergency on a ticket: who is in danger, and the alarm."""
-
-    id: int
-    unit: UnitBrief | None
-    raised_at: Time
-    located_at: Time | None
-    alarm_active: bool
-    acknowledged_at: Time | None
-    acknowledged_by: Actor | None
-    ended_at: Time | None
-    end_reason: str | None
-
-
-class Note(Out):
-    """A running note on a ticket, by a dispatcher or a unit on it."""
-
-    id: int
-    ticket_id: int
-    text: str
-    created_at: Time
-    author: Actor | None
-    unit: UnitBrief | None
-
-
-class DeviceTicket(Out):
+class DeviceTicket(UnitTicket):
     """A ticket as a unit on it reads it: enough to get there, work with the other units
-    and call the caller back (not the caller's history), with the running notes."""
+    and call the caller back (not the caller's history), with the running notes.
+    `assignment` is the reading unit's own assignment on it (`GET /units/me/tickets/{id}`),
+    else the most advanced unit's."""
 
-    id: int
-    number: str
-    status: str
-    status_reason: str | None
-    priority: int = Field(description="1 (life at risk) ... 4 (non-urgent).")
-    category: str
-    category_label: Label | None
-    dispatch: bool = Field(description="False for dispositions that send no unit.")
-    channel: str
-    caller: Caller
-    summary: str
-    location: TicketLocation | None
-    received_at: Time | None
-    answered_at: Time | None
-    created_at: Time
-    updated_at: Time
-    dispatched_at: Time | None
-    accepted_offer_at: Time | None
-    acknowledged_at: Time | None
-    on_scene_at: Time | None
-    closed_at: Time | None
-    resolution: str | None
-    resolution_note: str | None
-    cancel_reason: str | None
-    sector_id: int | None
-    units_needed: int
-    units: list[CrewMember] = Field(description="Its active assignments, by slot.")
-    units_offered: int
-    units_accepted: int
-    units_cleared: int
-    slots_open: int
-    waiting_since: Time | None
-    backup_requested_at: Time | None
-    unit: UnitBrief | None = Field(description="Its most advanced unit.")
-    assignment: Assignment | None = Field(
-        description="The reading unit's own assignment on it (`GET /units/me/tickets/{id}`), "
-        "else the most advanced unit's."
-    )
-    emergency: TicketEmergency | None
     notes: list[Note]
 
 

@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from ...models.ticket import MAX_UNITS, TICKET_STATUSES
+from ...models.ticket import MAX_UNITS
 from ...services.whatsapp.outbox import TEXT_MAX
 from ...services.whatsapp.texts import QUICK_REPLIES
 from .common import Actor, Body, Id, OptionalBody, Out, Query, Time, TimeText, omittable
+from .tickets import CallerHistory, Ticket
 
 QuickReplyCode = Literal[tuple(QUICK_REPLIES)]  # type: ignore[valid-type]
 
@@ -125,28 +126,6 @@ class WaThread(Out):
     last_message: WaMessage | None
 
 
-class RecentTicket(Out):
-    id: int
-    number: str = Field(description="The ticket number, e.g. `110-20261128-00042`.")
-    category: str
-    category_label: str | None
-    status: Literal[TICKET_STATUSES]  # type: ignore[valid-type]
-    created_at: Time
-    summary: str
-
-
-class CallerHistory(Out):
-    """Calls from a number in the last `days` days (each call counts)."""
-
-    phone: str
-    phone_display: str | None
-    days: int | None
-    calls: int
-    pranks: int
-    prank_caller: bool
-    recent: list[RecentTicket] = Field(description="Their tickets, newest call first.")
-
-
 class WaThreadDetail(WaThread):
     """A thread with the history of its number."""
 
@@ -161,7 +140,7 @@ class WaThreadMessages(WaThreadDetail):
 
 class WaTicketLink(Out):
     thread: WaThreadDetail
-    ticket: dict = Field(description="The ticket, as `GET /api/v1/tickets/{id}` shows it.")
+    ticket: Ticket
 
 
 class QuickReply(Out):
