@@ -96,7 +96,14 @@ function operation(path, method, op) {
   const roles = op["x-roles"];
   return h(
     "section",
-    { class: "op", dataset: { testid: "reference-op", search: `${method} ${path} ${op.summary || ""}`.toLowerCase() } },
+    {
+      class: "op",
+      dataset: {
+        testid: "reference-op",
+        op: `${method.toUpperCase()} ${path}`,
+        search: `${method} ${path} ${op.summary || ""}`.toLowerCase(),
+      },
+    },
     h("h3", {}, h("span", { class: `method method-${method}` }, method.toUpperCase()), " ", h("code", {}, path)),
     op.summary ? h("p", {}, op.summary) : null,
     h("p", { class: "roles" }, "Roles: ", roles && roles.length ? roles.join(", ") : "public"),
