@@ -10,7 +10,7 @@ from ..auth.decorators import roles_required
 from ..extensions import limiter
 from ..services import accounts
 from ..services.errors import ValidationError
-from . import bp
+from . import bp, serialize_admin
 from .contract import operation
 from .schemas.auth import Token, TokenRequest, User
 
@@ -24,7 +24,8 @@ def create_token(json: TokenRequest):
         json.username, json.password, remote_addr=request.remote_addr, via="api"
     )
     raw, token = accounts.issue_token(user)
-    return jsonify({"token": raw, "expires_at": token.expires_at, "user": user.to_json()}), 201
+    body = {"token": raw, "expires_at": token.expires_at, "user": serialize_admin.account(user)}
+    return jsonify(body), 201
 
 
 @bp.delete("/auth/tokens/current")
@@ -44,4 +45,4 @@ def revoke_token():
 @operation(tag="auth", ok=User)
 def me():
     """The signed-in user."""
-    return jsonify(current_user.to_json())
+    return jsonify(serialize_admin.account(current_user))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import get_locale
 
-from ..models import Assignment, Emergency, Ticket
+from ..models import Assignment, Emergency, Event, Ticket
 from ..services import catalog, clock, phones
 from ..services.slots import Crew
 
@@ -164,11 +164,42 @@ def ticket_for_unit(t: Ticket, crew: Crew) -> dict:
 
 
 def assignment(a: Assignment) -> dict:
-    return a.to_json()
+    """A unit's part in a ticket: the offer, its answer and the unit's progress."""
+    return {
+        "id": a.id,
+        "ticket_id": a.ticket_id,
+        "unit_id": a.unit_id,
+        "unit_callsign": a.unit.callsign if a.unit else None,
+        "slot": a.slot,
+        "status": a.status,
+        "step": a.step,
+        "manual": a.manual,
+        "offered_at": a.offered_at,
+        "deadline_at": a.deadline_at,
+        "responded_at": a.responded_at,
+        "en_route_at": a.en_route_at,
+        "on_scene_at": a.on_scene_at,
+        "ended_at": a.ended_at,
+        "distance_m": round(a.distance_m) if a.distance_m is not None else None,
+        "eta_s": a.eta_s,
+        "decline_reason": a.decline_reason,
+        "end_reason": a.end_reason,
+        "resolution": a.resolution,
+        "note": a.note,
+    }
 
 
-def event(e) -> dict:
-    return e.to_json()
+def event(e: Event) -> dict:
+    """One event of the audit trail and the live feed (an SSE message's ``data``)."""
+    return {
+        "id": e.id,
+        "type": e.type,
+        "at": e.at,
+        "ticket_id": e.ticket_id,
+        "unit_id": e.unit_id,
+        "actor_id": e.actor_id,
+        "data": e.data or {},
+    }
 
 
 def actor(user) -> dict | None:

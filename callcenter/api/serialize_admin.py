@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from ..models import Sector, Unit, UnitShift, User
 from ..services import catalog
+from . import serialize, serialize_units
+
+
+def account(u: User) -> dict:
+    """A user account, as the API shows it to the user and to administrators."""
+    return {
+        "id": u.id,
+        "username": u.username,
+        "full_name": u.full_name,
+        "role": u.role,
+        "unit_id": u.unit_id,
+        "locale": u.locale,
+        "active": u.is_active_flag,
+    }
 
 
 def user(u: User, *, locked: bool = False) -> dict:
-    return u.to_json() | {
+    return account(u) | {
         "unit_callsign": u.unit.callsign if u.unit else None,
         "last_sign_in_at": u.last_sign_in_at,
         "created_at": u.created_at,
@@ -35,18 +49,25 @@ def sessions_revoked(tokens: int) -> dict:
 
 
 def shift(s: UnitShift | None) -> dict | None:
-    return s.to_json() if s is not None else None
-
-
-def unit(u: Unit, *, crew: UnitShift | None = None, now=None) -> dict:
-    return u.to_json(now) | {
-        "retired_at": u.retired_at,
-        "crew": shift(crew),
+    """The crew on duty in a unit for one shift."""
+    if s is None:
+        return None
+    return {
+        "id": s.id,
+        "unit_id": s.unit_id,
+        "starts_at": s.starts_at,
+        "ends_at": s.ends_at,
+        "officers": list(s.officers or []),
     }
 
 
+def unit(u: Unit, *, crew: UnitShift | None = None, now=None) -> dict:
+    """A patrol unit as administration sees it: its record, and its crew on duty."""
+    return serialize_units.record(u, now) | {"retired_at": u.retired_at, "crew": shift(crew)}
+
+
 def sector(s: Sector) -> dict:
-    return s.to_json()
+    return serialize_units.sector(s)
 
 
 def category(c: catalog.Category, base: catalog.Category) -> dict:
@@ -58,7 +79,7 @@ def category(c: catalog.Category, base: catalog.Category) -> dict:
 
 def audit_event(e, names: dict) -> dict:
     """An event of the audit view, with the names of what it refers to."""
-    return e.to_json() | {
+    return serialize.event(e) | {
         "ticket_number": names["tickets"].get(e.ticket_id),
         "unit_callsign": names["units"].get(e.unit_id),
         "actor": names["users"].get(e.actor_id),

@@ -11,7 +11,17 @@ from . import serialize, serialize_calls
 
 
 def sector(s: Sector | None) -> dict | None:
-    return s.to_json() if s is not None else None
+    """A Polsek sector."""
+    if s is None:
+        return None
+    return {
+        "id": s.id,
+        "code": s.code,
+        "name": s.name,
+        "lat": s.lat,
+        "lon": s.lon,
+        "phone": s.phone,
+    }
 
 
 def job(a: Assignment | None) -> dict | None:
@@ -40,12 +50,35 @@ def alarm(e: Emergency | None) -> dict | None:
     }
 
 
+def record(u: Unit, now: datetime | None = None) -> dict:
+    """A unit's own record: what it is, its status and its last position."""
+    now = now or clock.now()
+    return {
+        "id": u.id,
+        "callsign": u.callsign,
+        "name": u.name,
+        "kind": u.kind,
+        "sector": sector(u.sector),
+        "status": u.status,
+        "status_reason": u.status_reason,
+        "status_changed_at": u.status_changed_at,
+        "location": (
+            {"lat": u.lat, "lon": u.lon, "accuracy_m": u.accuracy_m} if u.lat is not None else None
+        ),
+        "position_at": u.position_at,
+        "position_age_s": (
+            round((now - u.position_at).total_seconds(), 1) if u.position_at else None
+        ),
+        "retired": u.retired_at is not None,
+    }
+
+
 def unit(entry: units.Board, now: datetime | None = None, max_age_s: int | None = None) -> dict:
     """A unit as dispatchers and its own device see it: status, last position (and whether
     it is too old to route on), the ticket it is on and its open emergency."""
     now = now or clock.now()
     max_age_s = units.position_max_age_s() if max_age_s is None else max_age_s
-    body = entry.unit.to_json(now)
+    body = record(entry.unit, now)
     age = body["position_age_s"]
     body["stale"] = age is None or age > max_age_s
     body["ticket"] = job(entry.job)

@@ -111,27 +111,3 @@ class Assignment(db.Model):
         if self.en_route_at is not None:
             return "en_route"
         return "accepted"
-
-    def to_json(self) -> dict:
-        return {
-            "id": self.id,
-            "ticket_id": self.ticket_id,
-            "unit_id": self.unit_id,
-            "unit_callsign": self.unit.callsign if self.unit else None,
-            "slot": self.slot,
-            "status": self.status,
-            "step": self.step,
-            "manual": self.manual,
-            "offered_at": self.offered_at,
-            "deadline_at": self.deadline_at,
-            "responded_at": self.responded_at,
-            "en_route_at": self.en_route_at,
-            "on_scene_at": self.on_scene_at,
-            "ended_at": self.ended_at,
-            "distance_m": round(self.distance_m) if self.distance_m is not None else None,
-            "eta_s": self.eta_s,
-            "decline_reason": self.decline_reason,
-            "end_reason": self.end_reason,
-            "resolution": self.resolution,
-            "note": self.note,
-        }

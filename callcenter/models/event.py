@@ -33,17 +33,6 @@ class Event(db.Model):
         Index("ix_events_at", "at"),  # the audit view: a time range
     )
 
-    def to_json(self) -> dict:
-        return {
-            "id": self.id,
-            "type": self.type,
-            "at": self.at,
-            "ticket_id": self.ticket_id,
-            "unit_id": self.unit_id,
-            "actor_id": self.actor_id,
-            "data": self.data or {},
-        }
-
 
 class EventRecipient(db.Model):
     """A unit, besides the event's own ``unit_id``, whose stream carries the event (a note

@@ -29,16 +29,6 @@ class Sector(db.Model):
     lon: Mapped[float | None]
     phone: Mapped[str | None] = mapped_column(String(40))
 
-    def to_json(self) -> dict:
-        return {
-            "id": self.id,
-            "code": self.code,
-            "name": self.name,
-            "lat": self.lat,
-            "lon": self.lon,
-            "phone": self.phone,
-        }
-
 
 class Unit(db.Model):
     __tablename__ = "units"
@@ -66,29 +56,6 @@ class Unit(db.Model):
 
     __table_args__ = (Index("ix_units_status_lat_lon", "status", "lat", "lon"),)
 
-    def to_json(self, now: datetime | None = None) -> dict:
-        now = now or utcnow()
-        return {
-            "id": self.id,
-            "callsign": self.callsign,
-            "name": self.name,
-            "kind": self.kind,
-            "sector": self.sector.to_json() if self.sector else None,
-            "status": self.status,
-            "status_reason": self.status_reason,
-            "status_changed_at": self.status_changed_at,
-            "location": (
-                {"lat": self.lat, "lon": self.lon, "accuracy_m": self.accuracy_m}
-                if self.lat is not None
-                else None
-            ),
-            "position_at": self.position_at,
-            "position_age_s": (
-                round((now - self.position_at).total_seconds(), 1) if self.position_at else None
-            ),
-            "retired": self.retired_at is not None,
-        }
-
 
 class UnitShift(db.Model):
     """The crew on duty in a unit for one shift: officer names and NRP numbers."""
@@ -104,15 +71,6 @@ class UnitShift(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_unit_shifts_unit_starts", "unit_id", "starts_at"),)
-
-    def to_json(self) -> dict:
-        return {
-            "id": self.id,
-            "unit_id": self.unit_id,
-            "starts_at": self.starts_at,
-            "ends_at": self.ends_at,
-            "officers": list(self.officers or []),
-        }
 
 
 class UnitPosition(db.Model):

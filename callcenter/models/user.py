@@ -41,17 +41,6 @@ class User(UserMixin, db.Model):
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
 
-    def to_json(self) -> dict:
-        return {
-            "id": self.id,
-            "username": self.username,
-            "full_name": self.full_name,
-            "role": self.role,
-            "unit_id": self.unit_id,
-            "locale": self.locale,
-            "active": self.is_active_flag,
-        }
-
 
 class ApiToken(db.Model):
     """A bearer token; only its SHA-256 digest is stored."""
