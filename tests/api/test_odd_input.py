@@ -169,3 +169,34 @@ def test_a_release_or_an_emergency_press_with_a_body_that_is_no_object(client, f
         headers=unit_headers,
     )
     assert press.status_code == 201  # the button is never refused for its body
+
+
+@pytest.mark.parametrize("role", ["supervisor", "admin"])
+def test_an_empty_query_parameter_is_accepted_only_where_the_document_says_so(
+    client, factory, role
+):
+    """The pages' filter forms send empty values (``?status=&from=``), which several
+    operations read as their default. The document must say so: a client or a fuzzer reading
+    it must not find an empty value it forbids accepted (found by the longer fuzz run on
+    ``/callbacks?status=``, ``/wa/threads?status=`` and ``/reports/kpis?from=``)."""
+    from jsonschema import Draft202012Validator
+
+    headers = factory.headers(role)
+    doc = client.get("/api/v1/openapi.json").get_json()
+    accepted_but_forbidden = []
+    for path, item in doc["paths"].items():
+        operation = item.get("get")
+        if operation is None or "{" in path:
+            continue
+        if "text/event-stream" in str(operation["responses"]):
+            continue
+        for param in operation.get("parameters", []):
+            if param["in"] != "query":
+                continue
+            response = client.get(f"{path}?{param['name']}=", headers=headers)
+            if response.status_code < 300:
+                schema = {**param["schema"], "components": doc["components"]}
+                checker = Draft202012Validator.FORMAT_CHECKER
+                if not Draft202012Validator(schema, format_checker=checker).is_valid(""):
+                    accepted_but_forbidden.append(f"{path}?{param['name']}=")
+    assert accepted_but_forbidden == [], accepted_but_forbidden

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pydantic import Field
 
 from ...services.audit import MAX_LIMIT
-from .common import Event, Out, Query
+from .common import Event, Out, Query, or_blank
 
 
 class AuditQuery(Query):
-    """Filters, all optional; every bad one is named at once (422)."""
+    """Filters, all optional (an empty one is as if left out); every bad one is named at
+    once (422)."""
 
     ticket: str | None = Field(None, description="A ticket's id or number.")
     unit: str | None = Field(None, description="A unit's id or callsign.")
@@ -33,12 +34,12 @@ class AuditQuery(Query):
     before: str | None = Field(
         None,
         description="An event id: only older events (the previous page's `next`).",
-        json_schema_extra={"pattern": "^[0-9]+$"},
+        json_schema_extra=or_blank({"pattern": "^[0-9]+$"}),
     )
     limit: str | None = Field(
         None,
         description=f"Events per page, 1 to {MAX_LIMIT} (default 100; not for the CSV).",
-        json_schema_extra={"pattern": "^[0-9]+$"},
+        json_schema_extra=or_blank({"pattern": "^[0-9]+$"}),
     )
 
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, RootModel, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    RootModel,
+    WithJsonSchema,
+)
 
 from ...services.validation import MAX_ID
 
@@ -47,6 +55,23 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # in the date-time format so that the messages stay the API's.
 TimeText = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Time = datetime
+
+
+def choice_or_blank(values: tuple[str, ...], blank: str):
+    """A query filter taking one of ``values``, where an empty value (what a page's select
+    sends for its first option) means ``blank``. The document lists the empty value too, so
+    that a client reading it knows the empty filter is accepted on purpose."""
+    return Annotated[
+        Literal[values],  # type: ignore[valid-type]
+        BeforeValidator(lambda value: blank if value == "" else value),
+        Field(json_schema_extra={"enum": [*values, ""]}),
+    ]
+
+
+def or_blank(schema: dict) -> dict:
+    """The ``json_schema_extra`` of a text filter the pages may send empty, which the service
+    reads as "all" or its default: the value as ``schema`` says, or empty."""
+    return {"anyOf": [{"type": "string", **schema}, {"type": "string", "maxLength": 0}]}
 
 
 def _iso_time(value):

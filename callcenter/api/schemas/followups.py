@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 
 from ...models.callbacks import CLOSE_REASONS, OUTCOMES
 from ...services.callbacks import LIST_STATUSES
 from ...services.callbacks import NOTE_MAX as CALLBACK_NOTE_MAX
 from ...services.handoffs import NOTE_MAX as HANDOFF_NOTE_MAX
-from .common import Body, Id, Out, Query, Time, TimeText
+from .common import Body, Id, Out, Query, Time, TimeText, choice_or_blank
 
 
 class AgencyName(Out):
@@ -111,18 +111,11 @@ class Callback(Out):
     history: list[CallbackAttempt] = Field(description="Its tries, oldest first.")
 
 
-def _blank_is_open(value):
-    return value or "open"
-
-
 class CallbacksQuery(Query):
-    status: Annotated[
-        Literal[LIST_STATUSES],  # type: ignore[valid-type]
-        BeforeValidator(_blank_is_open),
-    ] = Field(
+    status: choice_or_blank(LIST_STATUSES, "open") = Field(  # type: ignore[valid-type]
         "open",
         description="`open` (oldest first: the next to call on top), `closed` or `all` "
-        "(newest first).",
+        "(newest first); empty: `open`.",
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from ...models.ticket import CHANNELS
-from .common import Out, Query
+from .common import Out, Query, or_blank
 
 
 class KpisQuery(Query):
@@ -17,20 +17,20 @@ class KpisQuery(Query):
         None,
         alias="from",
         description="The first WIB day, `YYYY-MM-DD` (default: the first of `to`'s month).",
-        json_schema_extra={"format": "date"},
+        json_schema_extra=or_blank({"format": "date"}),
     )
     to: str | None = Field(
         None,
         description="The last WIB day, `YYYY-MM-DD`, inclusive (default: today). At most "
         "366 days from `from`.",
-        json_schema_extra={"format": "date"},
+        json_schema_extra=or_blank({"format": "date"}),
     )
     sector: str | None = Field(None, description="A sector's id or code.")
     category: str | None = Field(None, description="A category code.")
     priority: str | None = Field(
-        None, description="1 to 4.", json_schema_extra={"enum": ["1", "2", "3", "4"]}
+        None, description="1 to 4.", json_schema_extra=or_blank({"enum": ["1", "2", "3", "4"]})
     )
-    channel: str | None = Field(None, json_schema_extra={"enum": list(CHANNELS)})
+    channel: str | None = Field(None, json_schema_extra=or_blank({"enum": list(CHANNELS)}))
 
 
 class ReportRange(Out):

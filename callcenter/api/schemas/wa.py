@@ -5,12 +5,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from ...models.ticket import MAX_UNITS
 from ...services.whatsapp.outbox import TEXT_MAX
 from ...services.whatsapp.texts import QUICK_REPLIES
-from .common import Actor, Body, Id, OptionalBody, Out, Query, Time, TimeText, omittable
+from .common import (
+    Actor,
+    Body,
+    Id,
+    OptionalBody,
+    Out,
+    Query,
+    Time,
+    TimeText,
+    choice_or_blank,
+    omittable,
+)
 from .tickets import CallerHistory, Ticket
 
 QuickReplyCode = Literal[tuple(QUICK_REPLIES)]  # type: ignore[valid-type]
@@ -163,15 +174,12 @@ class WaSettings(Out):
 
 
 class WaThreadsQuery(Query):
-    status: Literal["open", "closed", "all"] = Field(
-        "open", description="Open ones come oldest waiting first, then the most recently active."
+    status: choice_or_blank(("open", "closed", "all"), "open") = Field(  # type: ignore[valid-type]
+        "open",
+        description="`open`, `closed` or `all`; empty: `open`. Open ones come oldest waiting "
+        "first, then the most recently active.",
     )
     limit: Annotated[int, Field(ge=1, le=500)] = 100
-
-    @field_validator("status", mode="before")
-    @classmethod
-    def _empty_is_open(cls, value):
-        return "open" if value == "" else value
 
 
 class WaClaim(OptionalBody):
