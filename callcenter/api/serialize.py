@@ -35,6 +35,14 @@ def crew_member(a: Assignment) -> dict:
         "step": a.step,
         "unit": unit_brief(a.unit),
         "manual": a.manual,
+        **_progress(a),
+    }
+
+
+def _progress(a: Assignment) -> dict:
+    """An assignment's milestones and how far its unit was when offered (both shapes of an
+    assignment carry them)."""
+    return {
         "offered_at": a.offered_at,
         "deadline_at": a.deadline_at,
         "responded_at": a.responded_at,
@@ -174,14 +182,8 @@ def assignment(a: Assignment) -> dict:
         "status": a.status,
         "step": a.step,
         "manual": a.manual,
-        "offered_at": a.offered_at,
-        "deadline_at": a.deadline_at,
-        "responded_at": a.responded_at,
-        "en_route_at": a.en_route_at,
-        "on_scene_at": a.on_scene_at,
+        **_progress(a),
         "ended_at": a.ended_at,
-        "distance_m": round(a.distance_m) if a.distance_m is not None else None,
-        "eta_s": a.eta_s,
         "decline_reason": a.decline_reason,
         "end_reason": a.end_reason,
         "resolution": a.resolution,
