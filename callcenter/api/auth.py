@@ -30,7 +30,7 @@ def create_token(json: TokenRequest):
 
 @bp.delete("/auth/tokens/current")
 @roles_required()
-@operation(tag="auth", status=204)
+@operation(tag="auth", status=204, revokes_credential=True)
 def revoke_token():
     """Revoke the bearer token this request carries."""
     token = getattr(g, "api_token", None)

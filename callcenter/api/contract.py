@@ -33,7 +33,7 @@ from spectree.plugins.base import Context
 from spectree.plugins.flask_plugin import FlaskPlugin
 from spectree.utils import get_multidict_items, is_list_item
 
-from ..services.errors import ServiceError, ValidationError
+from ..services.errors import ValidationError
 from .schemas.common import Error
 
 log = logging.getLogger(__name__)
@@ -41,33 +41,33 @@ log = logging.getLogger(__name__)
 JSON = "application/json"
 
 
-def _messages() -> dict:
-    """pydantic's error types, in the words the API has always used."""
-    return {
-        "missing": _l("Required."),
-        "extra_forbidden": _l("Unknown field."),
-        "string_type": _l("Must be text."),
-        "string_too_short": _l("Required."),
-        "int_type": _l("Must be a whole number."),
-        "int_parsing": _l("Must be a whole number."),
-        "int_from_float": _l("Must be a whole number."),
-        "float_type": _l("Must be a number."),
-        "float_parsing": _l("Must be a number."),
-        "finite_number": _l("Must be a number."),
-        "bool_type": _l("Must be true or false."),
-        "bool_parsing": _l("Must be true or false."),
-        "dict_type": _l("Must be an object."),
-        "model_type": _l("Must be an object."),
-        "model_attributes_type": _l("Must be an object."),
-        "list_type": _l("Must be a list."),
-        "date_from_datetime_parsing": _l("A date (YYYY-MM-DD)."),
-        "date_parsing": _l("A date (YYYY-MM-DD)."),
-        "date_type": _l("A date (YYYY-MM-DD)."),
-        "datetime_parsing": _l("An ISO 8601 time with its offset."),
-        "datetime_from_date_parsing": _l("An ISO 8601 time with its offset."),
-        "datetime_type": _l("An ISO 8601 time with its offset."),
-        "timezone_aware": _l("An ISO 8601 time with its offset."),
-    }
+# pydantic's error types, in the words the API has always used (lazy: read in the request's
+# language).
+_MESSAGES = {
+    "missing": _l("Required."),
+    "extra_forbidden": _l("Unknown field."),
+    "string_type": _l("Must be text."),
+    "string_too_short": _l("Required."),
+    "int_type": _l("Must be a whole number."),
+    "int_parsing": _l("Must be a whole number."),
+    "int_from_float": _l("Must be a whole number."),
+    "float_type": _l("Must be a number."),
+    "float_parsing": _l("Must be a number."),
+    "finite_number": _l("Must be a number."),
+    "bool_type": _l("Must be true or false."),
+    "bool_parsing": _l("Must be true or false."),
+    "dict_type": _l("Must be an object."),
+    "model_type": _l("Must be an object."),
+    "model_attributes_type": _l("Must be an object."),
+    "list_type": _l("Must be a list."),
+    "date_from_datetime_parsing": _l("A date (YYYY-MM-DD)."),
+    "date_parsing": _l("A date (YYYY-MM-DD)."),
+    "date_type": _l("A date (YYYY-MM-DD)."),
+    "datetime_parsing": _l("An ISO 8601 time with its offset."),
+    "datetime_from_date_parsing": _l("An ISO 8601 time with its offset."),
+    "datetime_type": _l("An ISO 8601 time with its offset."),
+    "timezone_aware": _l("An ISO 8601 time with its offset."),
+}
 
 
 def _message(error: dict):
@@ -88,7 +88,7 @@ def _message(error: dict):
         return _l("Not in the expected format.")
     if kind == "value_error":  # our own validators raise ValueError with a translated text
         return str(ctx.get("error") or error.get("msg"))
-    return _messages().get(kind, _l("Invalid value."))
+    return _MESSAGES.get(kind, _l("Invalid value."))
 
 
 _UNION_MEMBER = re.compile(
@@ -206,13 +206,15 @@ def operation(
     content: str | None = None,
     headers: dict[str, str] | None = None,
     described_body: type[BaseModel] | None = None,
+    revokes_credential: bool = False,
 ):
     """Declare an API operation: ``query``/``json`` parse the request; ``ok`` is the body of
     ``status`` (``None``: no body); ``also`` more successful answers; ``errors`` the error
     statuses it may answer besides 401/403/422/429 (always documented); ``idempotent`` that it
     honours ``Idempotency-Key``; ``content`` a media type other than JSON (a stream, a file);
     ``headers`` request headers it reads (name: description); ``described_body`` a body that
-    is documented but read leniently by the view (a button that must never be refused)."""
+    is documented but read leniently by the view (a button that must never be refused);
+    ``revokes_credential`` that a success makes the caller's own credential invalid."""
     codes: dict = {f"HTTP_{status}": None if content else ok}
     for code, model in (also or {}).items():
         codes[f"HTTP_{code}"] = model
@@ -228,6 +230,7 @@ def operation(
             "status": status,
             "headers": dict(headers or {}),
             "described_body": described_body,
+            "revokes_credential": revokes_credential,
         }
         return wrapped
 
@@ -269,4 +272,4 @@ def check_error_body(response):
     return response
 
 
-__all__ = ["ServiceError", "check_error_body", "operation", "spec"]
+__all__ = ["check_error_body", "operation", "spec"]

@@ -110,6 +110,8 @@ def _complete_operation(op: dict, view, rule, components: dict) -> None:
                 "schema": {"type": "string"},
             }
         )
+    if contract.get("revokes_credential"):
+        op["x-revokes-credential"] = True  # after a success, the caller must sign in again
     model = contract.get("described_body")
     if model is not None:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")

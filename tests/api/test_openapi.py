@@ -67,6 +67,16 @@ def test_intake_documents_its_idempotency_key(client):
     assert "Idempotency-Key" in [p["name"] for p in op["parameters"] if p["in"] == "header"]
 
 
+def test_only_signing_out_says_it_revokes_the_callers_credential(client):
+    flagged = [
+        f"{method.upper()} {path}"
+        for path, item in _doc(client)["paths"].items()
+        for method, op in item.items()
+        if op.get("x-revokes-credential")
+    ]
+    assert flagged == ["DELETE /api/v1/auth/tokens/current"]
+
+
 def test_the_stream_lists_its_event_types(client):
     op = _doc(client)["paths"]["/api/v1/events/stream"]["get"]
     assert op["x-event-types"] == list(EVENT_TYPES)

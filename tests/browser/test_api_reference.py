@@ -55,5 +55,10 @@ def test_an_integrator_reads_the_reference_and_finds_the_intake_operation(
     page.get_by_test_id("reference-filter").fill("auth/tokens")
     expect(operations.filter(has_text="/api/v1/auth/tokens").first).to_be_visible()
     expect(intake).to_be_hidden()
+    signing_out = page.locator('[data-op="DELETE /api/v1/auth/tokens/current"]')
+    expect(signing_out).to_contain_text("the caller's own token no longer works")
+    expect(page.locator('[data-op="POST /api/v1/units/me/emergency"]')).to_contain_text(
+        "is read, not refused"
+    )
     assert problems == []
     assert outside == []

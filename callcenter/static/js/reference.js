@@ -92,6 +92,18 @@ function answers(op) {
   );
 }
 
+// What the document's own extensions say about an operation, in words.
+const NOTES = {
+  "x-lenient-body": "A body that breaks its schema is read, not refused.",
+  "x-revokes-credential": "After a success, the caller's own token no longer works.",
+};
+
+function notes(op) {
+  const said = Object.keys(NOTES).filter((key) => op[key]);
+  if (!said.length) return null;
+  return h("ul", { class: "notes" }, said.map((key) => h("li", {}, NOTES[key])));
+}
+
 function operation(path, method, op) {
   const roles = op["x-roles"];
   return h(
@@ -108,6 +120,7 @@ function operation(path, method, op) {
     op.summary ? h("p", {}, op.summary) : null,
     h("p", { class: "roles" }, "Roles: ", roles && roles.length ? roles.join(", ") : "public"),
     op.description ? h("p", { class: "muted" }, op.description) : null,
+    notes(op),
     parameters(op),
     body(op),
     answers(op),
