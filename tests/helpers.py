@@ -160,3 +160,23 @@ class Factory:
                 return fn(*args, **kwargs)
             finally:
                 db.session.remove()
+
+
+# Values of every wrong kind, and out of range, for any field of a JSON body.
+ODD_VALUES = [None, True, 1.5, 10**30, -1, "", "x" * 5000, [], {}, {"a": [1]}]
+
+
+def assert_odd_values_answered(client, headers: dict, bodies) -> None:
+    """For each ``(method, path, body)``, each field given each odd value: taken, or a 4xx in
+    the API's error shape (a 422 names its fields), never a 500."""
+    for method, path, body in bodies:
+        for field in body:
+            for value in ODD_VALUES:
+                sent = {**body, field: value}
+                response = client.open(path, method=method, json=sent, headers=headers)
+                assert response.status_code < 500, (path, sent)
+                if response.status_code >= 400:
+                    error = response.get_json()["error"]
+                    assert error["code"] and error["message"], (path, sent)
+                    if response.status_code == 422:
+                        assert error["fields"], (path, sent)

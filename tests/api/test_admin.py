@@ -9,7 +9,7 @@ import pytest
 
 from callcenter.extensions import db
 from tests.api.test_stream_fanout import ends, streams  # noqa: F401  (fixture)
-from tests.helpers import KEPANJEN, PASSWORD, ticket_payload
+from tests.helpers import KEPANJEN, PASSWORD, assert_odd_values_answered, ticket_payload
 
 
 def sign_in(client, username, password=PASSWORD, addr="127.0.0.1"):
@@ -363,9 +363,6 @@ def test_category_local_defaults_apply_to_new_tickets(client, factory, admin):
     assert events[0].data["from"] == {"default_priority": 3, "default_units": 1}
 
 
-ODD = [None, True, 1.5, 10**30, -1, "", "x" * 5000, [], {}, {"a": [1]}]
-
-
 def test_odd_values_in_every_field_are_answered_with_the_error_shape(client, factory, admin):
     """Each field of each administration body, given a value of the wrong kind or out of
     range: taken, or a 4xx in the API's error shape (a 422 names its fields), never a 500."""
@@ -389,14 +386,4 @@ def test_odd_values_in_every_field_are_answered_with_the_error_shape(client, fac
         ("PATCH", f"/api/v1/sectors/{sector['id']}", {"phone": "0341-395111"}),
         ("PATCH", "/api/v1/categories/theft", {"default_priority": 2, "default_units": 1}),
     ]
-    for method, path, body in bodies:
-        for field in body:
-            for value in ODD:
-                sent = {**body, field: value}
-                response = client.open(path, method=method, json=sent, headers=admin)
-                assert response.status_code < 500, (path, sent)
-                if response.status_code >= 400:
-                    error = response.get_json()["error"]
-                    assert error["code"] and error["message"], (path, sent)
-                    if response.status_code == 422:
-                        assert error["fields"], (path, sent)
+    assert_odd_values_answered(client, admin, bodies)

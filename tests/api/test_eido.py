@@ -54,6 +54,31 @@ def later(document, seconds):
     return moment.isoformat()
 
 
+def newer_robbery(document, seconds, *, incident_id, note_id, note) -> dict:
+    """``document`` as its sender updates it ``seconds`` later: now a robbery of priority 1,
+    with one note."""
+    newer = copy.deepcopy(document)
+    stamp = later(document, seconds)
+    agency = {"$ref": "state.pa.us"}
+    newer["lastUpdateTimeStamp"] = stamp
+    newer["incidentComponent"] = {
+        "$id": incident_id,
+        "lastUpdateTimeStamp": stamp,
+        "updatedByAgencyReference": agency,
+        "incidentTypeCommonRegistryText": "ROBBERY",
+        "incidentCommonPriorityNumber": 1,
+    }
+    newer["notesComponent"] = [
+        {
+            "$id": note_id,
+            "lastUpdateTimeStamp": stamp,
+            "updatedByAgencyReference": agency,
+            "notesActionComments": note,
+        }
+    ]
+    return newer
+
+
 def busy_ticket(client, factory, dispatcher) -> int:
     """A ticket with 2 calls, 2 units that accepted and moved (their history in the
     events), a note and a hand-off: what an export has to carry."""
@@ -324,25 +349,15 @@ def test_the_same_version_twice_is_a_replay(client, factory, supervisor):
 def test_a_newer_version_updates_and_an_older_one_is_refused(client, factory, supervisor):
     document = sample()
     created = post_eido(client, supervisor, document).get_json()
-    newer = copy.deepcopy(document)
-    newer["lastUpdateTimeStamp"] = later(document, 60)
-    newer["incidentComponent"] = {
-        "$id": "urn:emergency:uid:incidentinfo:x1:state.pa.us",
-        "lastUpdateTimeStamp": newer["lastUpdateTimeStamp"],
-        "updatedByAgencyReference": {"$ref": "state.pa.us"},
-        "incidentTypeCommonRegistryText": "ROBBERY",
-        "incidentCommonPriorityNumber": 1,
-        "notesReference": [{"$ref": "note-1"}],
-    }
-    newer["notesComponent"] = [
-        {
-            "$id": "note-1",
-            "lastUpdateTimeStamp": newer["lastUpdateTimeStamp"],
-            "updatedByAgencyReference": {"$ref": "state.pa.us"},
-            "notesActionComments": "<p>Pelaku <b>dua orang</b></p>",
-            "agentReference": {"$ref": "tjones.atroop@state.pa.us"},
-        }
-    ]
+    newer = newer_robbery(
+        document,
+        60,
+        incident_id="urn:emergency:uid:incidentinfo:x1:state.pa.us",
+        note_id="note-1",
+        note="<p>Pelaku <b>dua orang</b></p>",
+    )
+    newer["incidentComponent"]["notesReference"] = [{"$ref": "note-1"}]
+    newer["notesComponent"][0]["agentReference"] = {"$ref": "tjones.atroop@state.pa.us"}
     response = post_eido(client, supervisor, newer)
     assert response.status_code == 200, response.get_json()
     assert "Idempotent-Replayed" not in response.headers
@@ -520,23 +535,13 @@ def test_a_newer_version_of_a_closed_ticket_adds_its_notes_only(client, factory,
         f"/api/v1/tickets/{created['id']}/close", json={"resolution": "handled"}, headers=supervisor
     )
     assert closed.status_code == 200, closed.get_json()
-    newer = copy.deepcopy(document)
-    newer["lastUpdateTimeStamp"] = later(document, 30)
-    newer["incidentComponent"] = {
-        "$id": "incident-1",
-        "lastUpdateTimeStamp": newer["lastUpdateTimeStamp"],
-        "updatedByAgencyReference": {"$ref": "state.pa.us"},
-        "incidentTypeCommonRegistryText": "ROBBERY",
-        "incidentCommonPriorityNumber": 1,
-    }
-    newer["notesComponent"] = [
-        {
-            "$id": "note-late",
-            "lastUpdateTimeStamp": newer["lastUpdateTimeStamp"],
-            "updatedByAgencyReference": {"$ref": "state.pa.us"},
-            "notesActionComments": "Pelapor dihubungi kembali",
-        }
-    ]
+    newer = newer_robbery(
+        document,
+        30,
+        incident_id="incident-1",
+        note_id="note-late",
+        note="Pelapor dihubungi kembali",
+    )
     response = post_eido(client, supervisor, newer)
     assert response.status_code == 200, response.get_json()
     ticket = detail(client, supervisor, created["id"])

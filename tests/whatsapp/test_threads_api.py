@@ -8,7 +8,7 @@ import httpx
 
 from callcenter.models import Ticket, WaThread
 from callcenter.services import clock
-from tests.helpers import KEPANJEN, offset
+from tests.helpers import KEPANJEN, assert_odd_values_answered, offset
 from tests.whatsapp.conftest import REPORTER, REPORTER_E164
 
 
@@ -327,9 +327,6 @@ def test_attach_a_thread_to_an_existing_ticket(wa, client, factory):
     assert gone.status_code == 409  # already linked
 
 
-ODD = [None, True, 1.5, 10**30, -1, "", "x" * 5000, [], {}, {"a": [1]}]
-
-
 def test_odd_values_in_every_field_are_answered_with_the_error_shape(wa, client, factory):
     """Each field of each body of the WhatsApp Center, given a value of the wrong kind or out
     of range: taken, or a 4xx in the API's error shape (a 422 names its fields), never a
@@ -362,14 +359,4 @@ def test_odd_values_in_every_field_are_answered_with_the_error_shape(wa, client,
         ),
         ("POST", f"{base}/close", {"prank": False, "note": "selesai"}),
     ]
-    for method, path, body in bodies:
-        for field in body:
-            for value in ODD:
-                sent = {**body, field: value}
-                response = client.open(path, method=method, json=sent, headers=headers)
-                assert response.status_code < 500, (path, sent)
-                if response.status_code >= 400:
-                    error = response.get_json()["error"]
-                    assert error["code"] and error["message"], (path, sent)
-                    if response.status_code == 422:
-                        assert error["fields"], (path, sent)
+    assert_odd_values_answered(client, headers, bodies)
