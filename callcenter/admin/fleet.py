@@ -43,7 +43,7 @@ def create_unit():
     if text(form, "sector"):
         data["sector"] = text(form, "sector")
     try:
-        unit = units.create_unit(data, actor=current_user)
+        unit = fleet.create_unit(data, actor=current_user)
     except ServiceError as exc:
         flash_error(exc)
         return redirect(url_for("admin.units_page"))

@@ -122,7 +122,7 @@ def revoke_sessions(user_id: int):
 @operation(tag="admin", json=UnitCreate, ok=UnitRecord, status=201)
 def create_unit(json: UnitCreate):
     """Register a unit; it starts off duty. A taken callsign is a 422 on `callsign`."""
-    unit = units.create_unit(json.data(), actor=current_user)
+    unit = fleet.create_unit(json.data(), actor=current_user)
     return jsonify(serialize.unit(unit)), 201
 
 

@@ -1,4 +1,5 @@
-"""Administration of the fleet: units (edit, retire, the crew on duty) and Polsek sectors."""
+"""Administration of the fleet: units (register, edit, retire, the crew on duty) and Polsek
+sectors."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from ..models import Sector, Unit, UnitShift, User
 from ..models.unit import BUSY_STATUSES, UNIT_KINDS
 from . import accounts, clock, events, phones, state
 from .errors import Conflict, NotFound, ValidationError
-from .units import CALLSIGN_RE
 from .validation import Errors, coordinates, integer, optional_text, parse_time, unknown_fields
 
+CALLSIGN_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")  # also a sector's code
 NRP_RE = re.compile(r"^\d{8}$")  # a Polri officer's registration number
 MAX_OFFICERS = 6
 MAX_SHIFT_H = 24
@@ -36,31 +37,73 @@ def _sector_ref(ref, errors: Errors) -> Sector | None:
     return sector
 
 
-def update_unit(unit: Unit, data: dict, *, actor: User) -> Unit:
-    """Change a unit's ``callsign``, ``name``, ``kind`` or ``sector`` (id, code or name;
-    null for none); commits with one ``unit.updated`` event naming what changed."""
-    errors = Errors()
+def _unit_values(data: dict, errors: Errors, *, creating: bool) -> dict:
+    """The fields of a unit in ``data`` (all of them when ``creating``), checked; a bad one is
+    named in ``errors``."""
     unknown_fields(data, {"callsign", "name", "kind", "sector"}, errors)
     values = {}
-    if "callsign" in data:
-        callsign = data["callsign"].strip().upper() if isinstance(data["callsign"], str) else ""
+    if creating or "callsign" in data:
+        callsign = data.get("callsign")
+        callsign = callsign.strip().upper() if isinstance(callsign, str) else ""
         if not CALLSIGN_RE.match(callsign):
             errors.add("callsign", _l("2-32 characters: letters, digits and dashes."))
         values["callsign"] = callsign
-    if "name" in data:
-        name = optional_text(data["name"], "name", errors, 120)
+    if creating or "name" in data:
+        name = optional_text(data.get("name"), "name", errors, 120)
         if not name and "name" not in errors:
             errors.add("name", _l("Required."))
         values["name"] = name
-    if "kind" in data:
-        if data["kind"] not in UNIT_KINDS:
+    if creating or "kind" in data:
+        kind = data.get("kind", "car")
+        if kind not in UNIT_KINDS:
             errors.add("kind", _l("One of: %(choices)s.", choices=", ".join(UNIT_KINDS)))
-        values["kind"] = data["kind"]
+        values["kind"] = kind
     if "sector" in data:
         ref = data["sector"]
         values["sector_id"] = (
             None if ref in (None, "") else getattr(_sector_ref(ref, errors), "id", None)
         )
+    return values
+
+
+def _callsign_taken() -> dict:
+    return {"callsign": _l("This callsign is taken.")}
+
+
+def create_unit(data: dict, *, actor: User | None = None) -> Unit:
+    """Register a unit from ``{callsign, name, sector?, kind?}`` (the sector by id, code or
+    name); it starts off duty. Commits with one ``unit.created`` event."""
+    errors = Errors()
+    values = _unit_values(data, errors, creating=True)
+    if errors:
+        raise ValidationError(_l("The unit was not created."), fields=errors)
+    unit = Unit(**values, status="off_duty")
+    db.session.add(unit)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ValidationError(_l("The unit was not created."), fields=_callsign_taken()) from None
+    events.record(
+        "unit.created",
+        unit=unit,
+        actor=actor,
+        data={
+            "callsign": unit.callsign,
+            "name": unit.name,
+            "kind": unit.kind,
+            "sector": unit.sector.code if unit.sector else None,
+        },
+    )
+    db.session.commit()
+    return unit
+
+
+def update_unit(unit: Unit, data: dict, *, actor: User) -> Unit:
+    """Change a unit's ``callsign``, ``name``, ``kind`` or ``sector`` (id, code or name;
+    null for none); commits with one ``unit.updated`` event naming what changed."""
+    errors = Errors()
+    values = _unit_values(data, errors, creating=False)
     if errors:
         raise ValidationError(_l("The unit was not changed."), fields=errors)
     if unit.retired_at is not None:
@@ -76,9 +119,7 @@ def update_unit(unit: Unit, data: dict, *, actor: User) -> Unit:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise ValidationError(
-            _l("The unit was not changed."), fields={"callsign": _l("This callsign is taken.")}
-        ) from None
+        raise ValidationError(_l("The unit was not changed."), fields=_callsign_taken()) from None
     events.record(
         "unit.updated",
         unit=unit,

@@ -1,8 +1,8 @@
-"""Patrol units: administration, and the positions their devices report."""
+"""Patrol units: the lists of them, and the positions their devices report (their
+administration is in ``fleet``)."""
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,83 +10,22 @@ from datetime import datetime, timedelta
 import redis
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Assignment, Emergency, Sector, Ticket, Unit, UnitPosition, User
-from ..models.unit import UNIT_KINDS
 from ..ops import metrics
-from . import bus, clock, emergency, events, locator, queue, sql
+from . import bus, clock, emergency, locator, queue, sql
 from .errors import NotFound, ValidationError
 from .validation import (
     Errors,
     coordinates,
     is_number,
-    optional_text,
     parse_time,
     unknown_fields,
 )
 
-CALLSIGN_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 # A device clock may run a little ahead; further ahead is a broken clock.
 MAX_CLOCK_SKEW = timedelta(seconds=60)
-
-
-def create_unit(data: dict, *, actor: User | None = None) -> Unit:
-    """Register a unit from ``{callsign, name, sector?, kind?}``; it starts off duty."""
-    errors = Errors()
-    unknown_fields(data, {"callsign", "name", "sector", "kind"}, errors)
-    callsign = data.get("callsign")
-    callsign = callsign.strip().upper() if isinstance(callsign, str) else ""
-    if not CALLSIGN_RE.match(callsign):
-        errors.add("callsign", _l("2-32 characters: letters, digits and dashes."))
-    name = optional_text(data.get("name"), "name", errors, 120)
-    if not name and "name" not in errors:
-        errors.add("name", _l("Required."))
-    kind = data.get("kind", "car")
-    if kind not in UNIT_KINDS:
-        errors.add("kind", _l("One of: %(choices)s.", choices=", ".join(UNIT_KINDS)))
-    sector = None
-    if data.get("sector") not in (None, ""):
-        ref = data["sector"]
-        if isinstance(ref, str):
-            sector = db.session.scalars(
-                db.select(Sector).where(
-                    db.or_(Sector.code == ref.strip().upper(), Sector.name == ref.strip())
-                )
-            ).one_or_none()
-        if sector is None:
-            errors.add("sector", _l("No such sector."))
-    if errors:
-        raise ValidationError(_l("The unit was not created."), fields=errors)
-    unit = Unit(
-        callsign=callsign,
-        name=name,
-        kind=kind,
-        sector_id=sector.id if sector else None,
-        status="off_duty",
-    )
-    db.session.add(unit)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise ValidationError(
-            _l("The unit was not created."), fields={"callsign": _l("This callsign is taken.")}
-        ) from None
-    events.record(
-        "unit.created",
-        unit=unit,
-        actor=actor,
-        data={
-            "callsign": callsign,
-            "name": name,
-            "kind": kind,
-            "sector": sector.code if sector else None,
-        },
-    )
-    db.session.commit()
-    return unit
 
 
 def list_units() -> list[Unit]:

@@ -201,6 +201,35 @@ def test_supervisors_may_not_change_accounts(client, factory):
     )
 
 
+def test_register_a_unit(client, factory, admin):
+    sector = client.post(
+        "/api/v1/sectors",
+        headers=admin,
+        json={"code": "KPJ", "name": "Polsek Kepanjen", "lat": KEPANJEN[0], "lon": KEPANJEN[1]},
+    ).get_json()
+    created = client.post(
+        "/api/v1/units", headers=admin, json={"callsign": " kpj-7 ", "name": "R2", "sector": "kpj"}
+    )
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert (body["callsign"], body["kind"], body["status"]) == ("KPJ-7", "car", "off_duty")
+    assert body["sector"]["id"] == sector["id"]
+    [event] = factory.events("unit.created")
+    assert event.unit_id == body["id"]
+    assert event.data == {"callsign": "KPJ-7", "name": "R2", "kind": "car", "sector": "KPJ"}
+    before = len(factory.events())
+    taken = client.post("/api/v1/units", headers=admin, json={"callsign": "KPJ-7", "name": "R3"})
+    assert taken.status_code == 422 and list(taken.get_json()["error"]["fields"]) == ["callsign"]
+    nowhere = client.post(
+        "/api/v1/units", headers=admin, json={"callsign": "KPJ-8", "name": "R3", "sector": "XX"}
+    )
+    assert nowhere.status_code == 422 and "sector" in nowhere.get_json()["error"]["fields"]
+    assert len(factory.events()) == before
+    assert [u["callsign"] for u in client.get("/api/v1/units", headers=admin).get_json()] == [
+        "KPJ-7"
+    ]
+
+
 def test_edit_a_unit(client, factory, admin, app):
     unit_id = factory.unit(callsign="KPJ-1")
     factory.unit(callsign="KPJ-2")
