@@ -323,6 +323,7 @@ def open_ticket(
         if category.dispatch and clean["lat"] is not None
         else None
     )
+    sector_id = nearest_sector_id(clean["lat"], clean["lon"])
     ticket = Ticket(
         number=next_number(now),
         category=category.code,
@@ -331,7 +332,7 @@ def open_ticket(
         updated_at=now,
         caller_calls_30d=history["calls"],
         caller_pranks_30d=history["pranks"],
-        sector_id=nearest_sector_id(clean["lat"], clean["lon"]),
+        sector_id=sector_id,
         **clean,
     )
     if category.dispatch:
