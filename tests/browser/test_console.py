@@ -519,7 +519,7 @@ def test_late_tickets_stand_out_stale_units_say_so_and_units_move_live(
     factory.run(eleven_minutes_ago)
     moving = factory.unit(callsign="PKS-1", point=offset(KEPANJEN, north_m=2000))
     factory.unit(callsign="DMP-1", point=offset(KEPANJEN, east_m=3000), age_s=900)
-    factory.unit(callsign="OFF-1", status="off_duty", point=None)
+    off = factory.unit(callsign="OFF-1", status="off_duty", point=None)
 
     page = open_console(new_page, live_server, factory)
     expect(row(page, late["number"])).to_have_class(re.compile(r"\balert\b"))
@@ -532,6 +532,10 @@ def test_late_tickets_stand_out_stale_units_say_so_and_units_move_live(
     expect(units.locator('[data-callsign="OFF-1"]')).to_have_count(0)  # off duty: hidden
     page.locator("#units-offduty").check()
     expect(units.locator('[data-callsign="OFF-1"]')).to_contain_text("Lepas dinas")
+    # Retired in Administration meanwhile: it leaves the list without a reload.
+    retired = client.delete(f"/api/v1/units/{off}", headers=factory.headers("admin"))
+    assert retired.status_code == 200, retired.get_json()
+    expect(units.locator('[data-callsign="OFF-1"]')).to_have_count(0)
 
     # The unit drives north; its marker follows without a reload.
     north = offset(KEPANJEN, north_m=2500)

@@ -7,7 +7,7 @@
 import { OPEN_STATUSES, api } from "./util.js";
 
 export const tickets = new Map(); // id -> ticket (open ones only)
-export const units = new Map(); // id -> unit
+export const units = new Map(); // id -> unit (in service)
 
 const listeners = new Set();
 let seq = 0;
@@ -57,7 +57,9 @@ export function applyUnit(unit, answerSeq = ++seq) {
     unit.location = known.location;
     unit.position_at = known.position_at;
   }
-  units.set(unit.id, unit);
+  // A retired unit is out of service for good: it leaves the board and the map.
+  if (unit.retired) units.delete(unit.id);
+  else units.set(unit.id, unit);
   emit("unit", unit.id, unit);
 }
 
