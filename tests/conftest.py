@@ -26,7 +26,8 @@ from tests.processes import Worker, process_env
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_ID = secrets.token_hex(4)
-# Tables a migration fills with reference data: kept between tests.
+# Tables a migration fills with reference data: kept between tests, their local settings
+# (an agency's number, whether it is in service) put back as the migration left them.
 SEEDED = {"agencies"}
 # Every other table the models declare, children before parents (one list to keep).
 TABLES = tuple(t.name for t in reversed(db.metadata.sorted_tables) if t.name not in SEEDED)
@@ -97,18 +98,28 @@ def app(app_config):
     application = create_app(dict(app_config, TESTING=True))
     with application.app_context():
         upgrade()
+        application.extensions["test_seeded"] = _seeded_settings()
         db.session.remove()
     yield application
     with application.app_context():
         db.engine.dispose()
 
 
-def _empty_tables() -> None:
+def _seeded_settings() -> list[dict]:
+    rows = db.session.execute(text("SELECT id, phone, active FROM agencies ORDER BY id"))
+    return [dict(row._mapping) for row in rows]
+
+
+def _empty_tables(seeded: list[dict]) -> None:
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
     else:
         for table in TABLES:
             db.session.execute(text(f"DELETE FROM {table}"))
+    if _seeded_settings() != seeded:
+        db.session.execute(
+            text("UPDATE agencies SET phone = :phone, active = :active WHERE id = :id"), seeded
+        )
     db.session.commit()
 
 
@@ -122,7 +133,7 @@ def reset_state(app) -> None:
     with app.app_context():
         for attempt in range(5):
             try:
-                _empty_tables()
+                _empty_tables(app.extensions["test_seeded"])
                 break
             except OperationalError as exc:
                 db.session.rollback()

@@ -1,5 +1,5 @@
-"""Units (create, edit, retire, the crew on duty), Polsek sectors and the catalog's local
-defaults."""
+"""Units (create, edit, retire, the crew on duty), Polsek sectors and the catalogs' local
+settings (category defaults, agencies' numbers)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ..auth.decorators import roles_required
 from ..models.unit import UNIT_KINDS
-from ..services import accounts, catalog, catalog_settings, clock, fleet, units
+from ..services import accounts, agencies, catalog, catalog_settings, clock, fleet, units
 from ..services.errors import ServiceError
 from . import bp
 from .common import READERS, attempt, flash_error, number, text
@@ -180,4 +180,21 @@ def edit_category(code: str):
         lambda: catalog_settings.update(code, data, actor=current_user),
         _("Saved."),
         url_for("admin.categories"),
+    )
+
+
+@bp.get("/agencies")
+@roles_required(*READERS)
+def agencies_page():
+    return render_template("admin/agencies.html", agencies=agencies.all_agencies())
+
+
+@bp.post("/agencies/<code>")
+@roles_required("admin")
+def edit_agency(code: str):
+    data = {"phone": text(request.form, "phone"), "active": request.form.get("active") == "1"}
+    return attempt(
+        lambda: agencies.update(code, data, actor=current_user),
+        _("Saved."),
+        url_for("admin.agencies_page"),
     )

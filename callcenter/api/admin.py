@@ -1,6 +1,6 @@
-"""Administration: users, units, their crews, Polsek sectors and the catalog's local
-defaults. Admins change everything; supervisors read, create dispatcher and unit accounts
-and units, set crews on duty and unlock accounts."""
+"""Administration: users, units, their crews, Polsek sectors and the catalogs' local
+settings (category defaults, agencies' numbers). Admins change everything; supervisors
+read, create dispatcher and unit accounts and units, set crews on duty and unlock accounts."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from flask import jsonify
 from flask_login import current_user
 
 from ..auth.decorators import roles_required
-from ..services import accounts, catalog, catalog_settings, fleet, units
-from . import bp
+from ..services import accounts, agencies, catalog, catalog_settings, fleet, units
+from . import bp, serialize_followups
 from . import serialize_admin as serialize
 from .contract import operation
 from .schemas.admin import (
@@ -31,6 +31,7 @@ from .schemas.admin import (
     UserChange,
     UserCreate,
 )
+from .schemas.followups import Agency, AgencyChange
 
 ADMINS = ("admin", "supervisor")
 
@@ -180,6 +181,16 @@ def update_sector(sector_id: int, json: SectorChange):
     """Change a sector's code, name, station position or phone (audited)."""
     sector = fleet.update_sector(sector_id, json.data(), actor=current_user)
     return jsonify(serialize.sector(sector))
+
+
+@bp.patch("/agencies/<code>")
+@roles_required("admin")
+@operation(tag="admin", json=AgencyChange, ok=Agency, errors=(404,))
+def update_agency(code: str, json: AgencyChange):
+    """Set an agency's number (a short number or any Indonesian number) or take it out of
+    the hand-off list (audited: `agency.updated`)."""
+    agency = agencies.update(code, json.data(), actor=current_user)
+    return jsonify(serialize_followups.agency(agency))
 
 
 @bp.patch("/categories/<code>")

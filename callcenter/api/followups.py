@@ -6,10 +6,12 @@ from flask import jsonify
 from flask_login import current_user
 
 from ..auth.decorators import roles_required
+from ..services import agencies as agency_catalog
 from ..services import callbacks, handoffs
 from . import bp, serialize_followups
 from .contract import operation
 from .schemas.followups import (
+    AgenciesQuery,
     Agency,
     Callback,
     CallbackAttemptIn,
@@ -25,10 +27,11 @@ DESK = ("dispatcher", "supervisor")
 
 @bp.get("/agencies")
 @roles_required(*STAFF)
-@operation(tag="follow-ups", ok=list[Agency])
-def agencies():
-    """The agencies tickets can be handed to."""
-    return jsonify([serialize_followups.agency(a) for a in handoffs.agencies()])
+@operation(tag="follow-ups", query=AgenciesQuery, ok=list[Agency])
+def agencies(query: AgenciesQuery):
+    """The agencies tickets can be handed to (with `all=true`, those out of service too)."""
+    rows = agency_catalog.all_agencies() if query.all else handoffs.agencies()
+    return jsonify([serialize_followups.agency(a) for a in rows])
 
 
 @bp.get("/tickets/<int:ticket_id>/handoffs")

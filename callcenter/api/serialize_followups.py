@@ -20,6 +20,8 @@ def agency(a: Agency) -> dict:
         "name": {"id": a.name_id, "en": a.name_en},
         "label": a.name(_locale()),
         "phone": a.phone,  # None: the number is not entered yet
+        "phone_display": phones.display(a.phone) or None,
+        "active": a.active,
     }
 
 

@@ -48,6 +48,7 @@ UNIT_OWN_PREFIXES = ("assignment.", "unit.")
 # Every event type there is (the streams' vocabulary, listed in the OpenAPI document);
 # tests/api/test_openapi.py checks that each type the code records is here.
 EVENT_TYPES = (
+    "agency.updated",
     "assignment.accepted",
     "assignment.cancelled",
     "assignment.completed",

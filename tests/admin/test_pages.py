@@ -34,6 +34,7 @@ def test_pages_render_for_admins_and_supervisors_only(app, factory, admin_client
         f"/admin/units/{unit_id}",
         "/admin/sectors",
         "/admin/categories",
+        "/admin/agencies",
         "/admin/audit",
     ]
     for path in pages:
@@ -171,6 +172,36 @@ def test_sector_and_category_forms(admin_client, factory):
     )
     [event] = factory.events("category.updated")
     assert event.data["to"] == {"default_priority": 2, "default_units": 1}
+
+
+def test_agencies_page_sets_a_local_number_and_takes_one_out_of_service(app, admin_client, factory):
+    page = "/admin/agencies"
+    html = admin_client.get(page).get_data(as_text=True)
+    assert 'data-code="bpbd"' in html and 'href="/admin/agencies" aria-current="page"' in html
+    done = post(admin_client, "/admin/agencies/bpbd", {"phone": "0341 392525", "active": "1"}, page)
+    assert done.status_code == 302
+    post(admin_client, "/admin/agencies/dishub", {"phone": ""}, page)  # the box left unticked
+    [first, second] = factory.events("agency.updated")
+    assert first.data["changes"] == {"phone": {"from": None, "to": "+62341392525"}}
+    assert second.data["changes"] == {"active": {"from": True, "to": False}}
+    html = admin_client.get(page).get_data(as_text=True)
+    assert 'value="(0341) 392525"' in html
+    assert re.search(r'<tr data-code="dishub" class="retired">', html)
+
+    bad = post(admin_client, "/admin/agencies/damkar", {"phone": "12", "active": "1"}, page)
+    assert bad.status_code == 302
+    shown = admin_client.get(page).get_data(as_text=True)
+    assert "Instansi tidak diubah." in shown and "Nomor pendek (113)" in shown
+    assert len(factory.events("agency.updated")) == 2
+
+    factory.user("supervisor", username="spv-agencies")
+    supervisor = app.test_client()
+    page_sign_in(supervisor, "spv-agencies")
+    html = supervisor.get(page).get_data(as_text=True)
+    assert "(0341) 392525" in html and 'action="/admin/agencies/bpbd"' not in html
+    token = csrf_from(supervisor.get("/admin/users").get_data(as_text=True))
+    refused = supervisor.post("/admin/agencies/bpbd", data={"phone": "", "csrf_token": token})
+    assert refused.status_code == 403
 
 
 def test_audit_page_filters_pages_and_csv(admin_client, factory):

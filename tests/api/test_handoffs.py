@@ -224,3 +224,77 @@ def test_a_routed_ticket_cannot_become_hand_off_only_nor_a_unit_log_one(client, 
         headers=unit_headers,
     )
     assert found.status_code == 422 and "category" in found.get_json()["error"]["fields"]
+
+
+def test_an_admin_enters_an_agencys_local_number_and_takes_one_out_of_service(
+    client, headers, factory
+):
+    admin = factory.headers("admin")
+    changed = client.patch("/api/v1/agencies/bpbd", json={"phone": "(0341) 392 525"}, headers=admin)
+    assert changed.status_code == 200, changed.get_json()
+    body = changed.get_json()
+    assert body["phone"] == "+62341392525" and body["phone_display"] == "(0341) 392525"
+    [event] = factory.events("agency.updated")
+    assert event.data["changes"] == {"phone": {"from": None, "to": "+62341392525"}}
+    short = client.patch("/api/v1/agencies/PDAM", json={"phone": "1 500-123"}, headers=admin)
+    assert short.get_json()["phone"] == "1500123"
+
+    # The dispatcher's list and a new hand-off carry the number.
+    listed = {a["code"]: a for a in client.get("/api/v1/agencies", headers=headers).get_json()}
+    assert listed["bpbd"]["phone"] == "+62341392525"
+    ticket = log(client, headers)
+    made = hand_off(client, headers, ticket["id"], agency="bpbd").get_json()
+    assert made["agency"]["phone_display"] == "(0341) 392525"
+
+    # Out of service: no longer listed nor offered; its hand-off stays.
+    out = client.patch("/api/v1/agencies/bpbd", json={"active": False}, headers=admin)
+    assert out.status_code == 200 and out.get_json()["active"] is False
+    listed = [a["code"] for a in client.get("/api/v1/agencies", headers=headers).get_json()]
+    assert "bpbd" not in listed
+    every = client.get("/api/v1/agencies?all=true", headers=headers).get_json()
+    assert [a["active"] for a in every if a["code"] == "bpbd"] == [False]
+    other = log(client, headers)
+    refused = hand_off(client, headers, other["id"], agency="bpbd")
+    assert refused.status_code == 422 and "agency" in refused.get_json()["error"]["fields"]
+    assert [
+        h["agency"]["code"]
+        for h in client.get(f"/api/v1/tickets/{ticket['id']}/handoffs", headers=headers).get_json()
+    ] == ["bpbd"]
+
+    # Saving the same values again records nothing.
+    before = len(factory.events("agency.updated"))
+    same = client.patch("/api/v1/agencies/bpbd", json={"active": False}, headers=admin)
+    assert same.status_code == 200 and len(factory.events("agency.updated")) == before
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"phone": "12"}, "phone"),
+        ({"phone": "0800 not a number"}, "phone"),
+        ({"phone": "x" * 41}, "phone"),
+        ({"active": "no"}, "active"),
+        ({"fax": "0341"}, "fax"),
+    ],
+)
+def test_a_bad_agency_setting_is_refused_and_changes_nothing(client, factory, body, field):
+    admin = factory.headers("admin")
+    response = client.patch("/api/v1/agencies/damkar", json=body, headers=admin)
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["fields"]
+    damkar = [
+        a for a in client.get("/api/v1/agencies", headers=admin).get_json() if a["code"] == "damkar"
+    ]
+    assert damkar[0]["phone"] == "113" and factory.events("agency.updated") == []
+
+
+def test_only_an_admin_changes_an_agency(client, factory):
+    for role in ("dispatcher", "supervisor"):
+        response = client.patch(
+            "/api/v1/agencies/damkar", json={"phone": "0341 1"}, headers=factory.headers(role)
+        )
+        assert response.status_code == 403
+    missing = client.patch(
+        "/api/v1/agencies/nowhere", json={"phone": "113"}, headers=factory.headers("admin")
+    )
+    assert missing.status_code == 404

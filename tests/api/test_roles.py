@@ -71,6 +71,7 @@ ENDPOINTS = [
     ("POST", "/api/v1/sectors", {}, ("admin",)),
     ("PATCH", "/api/v1/sectors/999", {}, ("admin",)),
     ("PATCH", "/api/v1/categories/999", {}, ("admin",)),
+    ("PATCH", "/api/v1/agencies/999", {}, ("admin",)),
     ("GET", "/api/v1/audit", None, ("admin", "supervisor")),
     ("GET", "/api/v1/audit.csv", None, ("admin", "supervisor")),
     ("GET", "/api/v1/units/me", None, ("unit",)),

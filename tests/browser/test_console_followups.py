@@ -38,6 +38,19 @@ def test_a_hand_off_waits_under_diserahkan_and_closes_when_acknowledged(
     expect(handoff).to_have_attribute("data-status", "pending")
     expect(handoff).to_contain_text("Damkar Kabupaten Malang")
     expect(handoff).to_contain_text("113")
+    # The admin enters the station's own number meanwhile: the panel shows it at once.
+    changed = client.patch(
+        "/api/v1/agencies/damkar", json={"phone": "0341 391113"}, headers=factory.headers("admin")
+    )
+    assert changed.status_code == 200, changed.get_json()
+    expect(handoff.locator("a.phone")).to_have_text("(0341) 391113")
+    expect(handoff.locator("a.phone")).to_have_attribute("href", "tel:+62341391113")
+    expect(detail.locator('[data-testid="handoff-agency"] option[value="damkar"]')).to_contain_text(
+        "(0341) 391113"
+    )
+    expect(page.get_by_test_id("activity")).to_contain_text(
+        "Damkar Kabupaten Malang: nomor atau status layanannya diubah"
+    )
     # The acknowledgement needs who answered: refused in words, nothing changes.
     handoff.get_by_test_id("handoff-ack-button").click()
     expect(handoff).to_contain_text("Wajib")

@@ -11,7 +11,7 @@ from ...models.callbacks import CLOSE_REASONS, OUTCOMES
 from ...services.callbacks import LIST_STATUSES
 from ...services.callbacks import NOTE_MAX as CALLBACK_NOTE_MAX
 from ...services.handoffs import NOTE_MAX as HANDOFF_NOTE_MAX
-from .common import Body, Id, Out, Query, Time, TimeText, choice_or_blank
+from .common import Body, Id, Out, Query, Time, TimeText, choice_or_blank, omittable
 
 
 class AgencyName(Out):
@@ -27,7 +27,26 @@ class Agency(Out):
     kind: str
     name: AgencyName
     label: str = Field(description="The name in the request's language.")
-    phone: str | None = Field(description="Null: the number is not entered yet.")
+    phone: str | None = Field(
+        description="What to dial: a national short number (`113`) or E.164. Null: the "
+        "number is not entered yet (Administration, Agencies)."
+    )
+    phone_display: str | None = Field(description="The number as a person reads it.")
+    active: bool = Field(description="Offered for new hand-offs.")
+
+
+class AgenciesQuery(Query):
+    all: bool = Field(False, description="`true`: also the agencies out of service.")
+
+
+class AgencyChange(Body):
+    """An agency's local settings; each field optional."""
+
+    phone: Annotated[str, Field(max_length=40)] | None = omittable(
+        description="A short number (`113`) or an Indonesian number in any usual form; null "
+        "or empty: not known."
+    )
+    active: bool = omittable(description="Offered for new hand-offs.")
 
 
 class Handoff(Out):

@@ -109,6 +109,7 @@ const stream = new LiveStream("/api/v1/events/stream", {
     alarms.onEvent(event);
     if (!QUIET.includes(event.type)) board.addActivity(event);
     if (event.type.startsWith("callback.")) callbacks.changed();
+    if (event.type === "agency.updated") detail.handoffs.catalogChanged();
     wa.onEvent(event);
     if (event.ticket_id) store.ticketChanged(event.ticket_id);
     if (event.unit_id) store.unitChanged(event.unit_id);

@@ -1,4 +1,4 @@
-// Hand-off and call-back events as people read them (the activity feed and the timeline).
+// Hand-off, agency and call-back events as people read them (the activity feed and the timeline).
 
 import { t } from "./util.js";
 
@@ -26,6 +26,8 @@ export function describeFollowup(event, no) {
       return no + t("ev.callback_closed", { reason: t("cbreason." + d.reason) });
     case "callback.overdue":
       return no + t("ev.callback_overdue", { phone: d.phone || "" });
+    case "agency.updated":
+      return t("ev.agency_updated", { agency });
     case "eido.received":
     case "eido.updated": {
       const key = event.type === "eido.received" ? "ev.eido_received" : "ev.eido_updated";

@@ -47,6 +47,26 @@ export class HandoffPanel {
     this.ackForms = new Map(); // hand-off id -> its form
   }
 
+  /** The options of the send form, from the catalog (the choice in progress is kept). */
+  _fillAgencies() {
+    const select = this.agencySelect;
+    getAgencies().then((list) => {
+      const chosen = select.value;
+      replaceChildren(select, h("option", { value: "" }, t("handoff.choose")),
+        ...list.map((a) => h("option", { value: a.code },
+          a.label + (a.phone ? " · " + a.phone_display : ""))));
+      if (list.some((a) => a.code === chosen)) select.value = chosen;
+    }).catch(() => {});
+  }
+
+  /** An agency's number or availability changed in Administration: read the catalog again,
+   * and the open ticket (its hand-offs show the agency's number). */
+  catalogChanged() {
+    agencies = null;
+    this._fillAgencies();
+    this.refresh();
+  }
+
   reset() {
     this.ackForms.clear();
     this.form.reset();
@@ -84,7 +104,7 @@ export class HandoffPanel {
     },
     h("div", { class: "l1" },
       h("b", {}, agency.label), " · ",
-      agency.phone ? h("a", { href: "tel:" + agency.phone, class: "phone" }, agency.phone)
+      agency.phone ? h("a", { href: "tel:" + agency.phone, class: "phone" }, agency.phone_display)
         : h("span", { class: "muted" }, t("handoff.no_phone")),
       " · ", h("span", { class: "muted" }, wib(ho.created_at)),
       pending ? [" · ", h("span", { class: "due" }, late >= 0
@@ -139,10 +159,8 @@ export class HandoffPanel {
         h("span", { class: "field-error", "data-error": "note", hidden: true })),
       h("button", { type: "submit" }, t("handoff.send")),
       h("p", { class: "field-error", "data-error": "_", hidden: true }));
-    getAgencies().then((list) => {
-      agency.append(...list.map((a) => h("option", { value: a.code },
-        a.label + (a.phone ? " · " + a.phone : ""))));
-    }).catch(() => {});
+    this.agencySelect = agency;
+    this._fillAgencies();
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       const body = { agency: agency.value || null };
