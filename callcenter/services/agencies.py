@@ -61,13 +61,7 @@ def update(code: str, data: dict, *, actor: User) -> Agency:
     if errors:
         db.session.rollback()
         raise ValidationError(_l("The agency was not changed."), fields=errors)
-    changes = {
-        k: {"from": getattr(agency, k), "to": v}
-        for k, v in values.items()
-        if getattr(agency, k) != v
-    }
-    for name, change in changes.items():
-        setattr(agency, name, change["to"])
+    changes = events.apply_changes(agency, values)
     if changes:
         events.record(
             "agency.updated",

@@ -131,6 +131,19 @@ class _Pending:
     recipients: tuple[int, ...] = ()
 
 
+def apply_changes(row, values: dict) -> dict:
+    """Set ``values`` on ``row``; what changed, as events record it:
+    ``{name: {"from": before, "to": after}}`` (a value already set is left out)."""
+    changes = {
+        name: {"from": getattr(row, name), "to": value}
+        for name, value in values.items()
+        if getattr(row, name) != value
+    }
+    for name, change in changes.items():
+        setattr(row, name, change["to"])
+    return changes
+
+
 def record(
     type_: str,
     *,

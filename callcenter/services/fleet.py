@@ -108,13 +108,9 @@ def update_unit(unit: Unit, data: dict, *, actor: User) -> Unit:
         raise ValidationError(_l("The unit was not changed."), fields=errors)
     if unit.retired_at is not None:
         raise Conflict(_l("This unit is retired."), code="unit_retired")
-    changes = {
-        k: {"from": getattr(unit, k), "to": v} for k, v in values.items() if getattr(unit, k) != v
-    }
+    changes = events.apply_changes(unit, values)
     if not changes:
         return unit
-    for name, change in changes.items():
-        setattr(unit, name, change["to"])
     try:
         db.session.flush()
     except IntegrityError:
@@ -317,13 +313,7 @@ def update_sector(sector_id: int, data: dict, *, actor: User) -> Sector:
     values = _sector_values(data, errors, creating=False)
     if errors:
         raise ValidationError(_l("The sector was not changed."), fields=errors)
-    changes = {
-        k: {"from": getattr(sector, k), "to": v}
-        for k, v in values.items()
-        if getattr(sector, k) != v
-    }
-    for name, change in changes.items():
-        setattr(sector, name, change["to"])
+    changes = events.apply_changes(sector, values)
     try:
         db.session.flush()
     except IntegrityError:
