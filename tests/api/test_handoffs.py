@@ -261,6 +261,10 @@ def test_an_admin_enters_an_agencys_local_number_and_takes_one_out_of_service(
         for h in client.get(f"/api/v1/tickets/{ticket['id']}/handoffs", headers=headers).get_json()
     ] == ["bpbd"]
 
+    # Null clears a number that turned out wrong.
+    cleared = client.patch("/api/v1/agencies/pdam", json={"phone": None}, headers=admin)
+    assert cleared.status_code == 200 and cleared.get_json()["phone"] is None
+
     # Saving the same values again records nothing.
     before = len(factory.events("agency.updated"))
     same = client.patch("/api/v1/agencies/bpbd", json={"active": False}, headers=admin)
