@@ -12,6 +12,8 @@ from typing import Any
 
 AUDIT_MIN_DAYS = 365
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105  (refused in production)
+# argon2id parameter sets (argon2-cffi's profiles) a new password hash may use.
+ARGON2_PROFILES = ("rfc9106-low-memory", "rfc9106-high-memory", "cheapest")
 
 
 class Defaults:
@@ -61,6 +63,11 @@ class Defaults:
     CALLCENTER_CALL_MAX_AGE_S = 24 * 3600  # received_at / answered_at no older than this
 
     # Sign-in.
+    # The argon2id parameters of new password hashes (one of ARGON2_PROFILES). RFC 9106's
+    # low-memory set (64 MiB, 3 passes) is the library's recommendation; "cheapest" is for
+    # test suites only and refused in production. A stored hash made with other parameters
+    # is made again at its owner's next sign-in.
+    CALLCENTER_ARGON2_PROFILE = "rfc9106-low-memory"
     CALLCENTER_TOKEN_TTL_S = 12 * 3600
     CALLCENTER_SESSION_IDLE_MIN = 60
     CALLCENTER_SESSION_MAX_H = 12.0  # a page session ends after this however active (a shift)
@@ -274,3 +281,7 @@ def load(app, override: dict | None = None) -> None:
 
     if cfg["CALLCENTER_ENV"] == "production" and cfg["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set in production (CALLCENTER_ENV=production)")
+    if cfg["CALLCENTER_ARGON2_PROFILE"] not in ARGON2_PROFILES:
+        raise RuntimeError(f"CALLCENTER_ARGON2_PROFILE must be one of {ARGON2_PROFILES}")
+    if cfg["CALLCENTER_ENV"] == "production" and cfg["CALLCENTER_ARGON2_PROFILE"] == "cheapest":
+        raise RuntimeError("CALLCENTER_ARGON2_PROFILE=cheapest is for tests, not production")

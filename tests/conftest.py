@@ -63,6 +63,9 @@ def base_config(backend: str, tmp_root: str, pg_url: str | None) -> dict:
         "CALLCENTER_REDIS_PREFIX": prefix,
         "CALLCENTER_QUEUE": prefix,
         "CALLCENTER_LOGIN_RATE": "10000/minute",
+        # argon2id's default parameters cost a quarter of a second a hash or a check on two
+        # cores, and nearly every test makes users and signs them in.
+        "CALLCENTER_ARGON2_PROFILE": "cheapest",
         "CALLCENTER_SWEEP_INTERVAL_S": 0.5,
         # Most tests run no worker: its heartbeat is checked only where a test asks.
         "CALLCENTER_HEARTBEAT_MAX_AGE_S": 0,

@@ -58,6 +58,20 @@ def test_production_refuses_the_default_secret_key(monkeypatch):
     assert create_app().config["CALLCENTER_ENV"] == "production"
 
 
+def test_password_profile_is_checked_and_cheapest_is_refused_in_production(monkeypatch):
+    monkeypatch.setenv("CALLCENTER_ARGON2_PROFILE", "md5")
+    with pytest.raises(RuntimeError, match="CALLCENTER_ARGON2_PROFILE must be one of"):
+        create_app()
+    monkeypatch.setenv("CALLCENTER_ARGON2_PROFILE", "cheapest")
+    assert create_app().config["CALLCENTER_ARGON2_PROFILE"] == "cheapest"
+    monkeypatch.setenv("CALLCENTER_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret-from-the-vault")
+    with pytest.raises(RuntimeError, match="cheapest is for tests"):
+        create_app()
+    monkeypatch.setenv("CALLCENTER_ARGON2_PROFILE", "rfc9106-high-memory")
+    assert create_app().config["CALLCENTER_ARGON2_PROFILE"] == "rfc9106-high-memory"
+
+
 def test_session_cookie_settings():
     app = create_app({"CALLCENTER_SESSION_IDLE_MIN": 15})
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True

@@ -10,9 +10,9 @@ import secrets
 from datetime import timedelta
 from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -23,7 +23,12 @@ from . import clock, events, sql
 from .errors import Forbidden, Locked, NotFound, Unauthorized, ValidationError
 from .validation import is_id
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# CALLCENTER_ARGON2_PROFILE's values (config.ARGON2_PROFILES): argon2id parameter sets.
+_PROFILES = {
+    "rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,
+    "rfc9106-high-memory": profiles.RFC_9106_HIGH_MEMORY,
+    "cheapest": profiles.CHEAPEST,
+}
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
@@ -33,19 +38,34 @@ COMMON_PASSWORDS = os.path.join(
 BAD_CREDENTIALS = _l("Wrong username or password.")
 
 
+@cache
+def _hasher_for(profile: str) -> PasswordHasher:
+    return PasswordHasher.from_parameters(_PROFILES[profile])
+
+
+def _hasher() -> PasswordHasher:
+    """The hasher of the configured profile (the default one outside an app)."""
+    profile = (
+        current_app.config["CALLCENTER_ARGON2_PROFILE"]
+        if has_app_context()
+        else "rfc9106-low-memory"
+    )
+    return _hasher_for(profile)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 @cache
-def _dummy_hash() -> str:
+def _dummy_hash(profile: str) -> str:
     """Verified against when the username does not exist, so both paths cost the same."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return _hasher_for(profile).hash(secrets.token_urlsafe(16))
 
 
 def _verify(stored_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash, password)
+        return _hasher().verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -127,8 +147,11 @@ def authenticate(
         ).one_or_none()
         locked_before = _locked(throttle, clock.now())
         db.session.rollback()
-    ok = not locked_before and _verify(stored_hash or _dummy_hash(), password or "")
-    rehashed = hash_password(password) if ok and _hasher.check_needs_rehash(stored_hash) else None
+    ok = not locked_before and _verify(
+        stored_hash or _dummy_hash(cfg["CALLCENTER_ARGON2_PROFILE"]),
+        password or "",
+    )
+    rehashed = hash_password(password) if ok and _hasher().check_needs_rehash(stored_hash) else None
 
     now = clock.now()
     sql.insert_ignore(SignInThrottle, {"username": name, "address": address, "failures": 0})

@@ -130,13 +130,33 @@ def test_token_request_validation(client):
     assert response.get_json()["error"]["code"] == "invalid_json"
 
 
-def test_passwords_are_argon2id(factory, app):
-    factory.user("dispatcher", username="hashcheck")
+def _stored_hash(app) -> str:
     with app.app_context():
         stored = db.session.scalars(db.select(User.password_hash)).one()
         db.session.remove()
-    assert stored.startswith("$argon2id$")
+    return stored
+
+
+def test_passwords_are_argon2id_with_rfc_9106_parameters_by_default(factory, app, monkeypatch):
+    # The suite hashes with the cheapest parameters (tests.conftest); a center runs the
+    # default, RFC 9106's low-memory set.
+    monkeypatch.setitem(app.config, "CALLCENTER_ARGON2_PROFILE", "rfc9106-low-memory")
+    factory.user("dispatcher", username="hashcheck")
+    stored = _stored_hash(app)
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert PASSWORD not in stored
+
+
+def test_a_hash_made_with_other_parameters_is_made_again_at_sign_in(
+    client, factory, app, monkeypatch
+):
+    factory.user("dispatcher", username="rehash")  # the suite's cheapest parameters
+    assert _stored_hash(app).startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    monkeypatch.setitem(app.config, "CALLCENTER_ARGON2_PROFILE", "rfc9106-low-memory")
+    assert sign_in(client, "rehash", PASSWORD).status_code == 201
+    assert _stored_hash(app).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert sign_in(client, "rehash", PASSWORD).status_code == 201
+    assert sign_in(client, "rehash", "wrong-password-1").status_code == 401
 
 
 def test_token_endpoint_is_rate_limited(client, factory, app):

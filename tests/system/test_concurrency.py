@@ -1,11 +1,14 @@
-"""The concurrency invariants under load: 210 tickets (a third of them needing 2 or 3 units),
-30 units, 4 worker processes, units accepting, declining and timing out at random."""
+"""The concurrency invariants under load: 96 tickets (a third of them needing 2 or 3 units),
+14 units, 4 worker processes, units accepting, declining and timing out at random.
+
+The size is what two cores carry in about a minute: every unit's device is a thread of this
+process, polling through the whole app. The invariants are about races, not volume: the run
+must only keep several offers, answers and expiries in flight at once, which this size does
+(the summary asserts that every path was taken)."""
 
 import random
 import threading
 import time
-
-import pytest
 
 from callcenter.extensions import db
 from callcenter.models import Ticket
@@ -16,11 +19,10 @@ from tests.system.sim import (
     crews,
     served,
     ticket_outcomes_ok,
-    wait_for,
 )
 
-TICKETS = 210
-UNITS = 30
+TICKETS = 96
+UNITS = 14
 SETTINGS = {
     "CALLCENTER_OFFER_TIMEOUT_S": 2,
     "CALLCENTER_SWEEP_INTERVAL_S": 0.5,
@@ -29,21 +31,20 @@ SETTINGS = {
 }
 
 
-def finished(app) -> bool:
-    """Every ticket is served (all its units accepted or cleared, or closed), or a slot of
-    it reached the failed-offer limit and waits for the dispatcher."""
+def unfinished(app) -> list[str]:
+    """The tickets not yet done with: done is served (all its units accepted or cleared, or
+    closed), or a slot of it reached the failed-offer limit and waits for the dispatcher."""
     held = crews(app)
     with app.app_context():
         tickets = list(db.session.scalars(db.select(Ticket)))
         db.session.remove()
-    return all(
-        served(t, *held.get(t.id, (0, 0))) or t.escalation_reason == "max_offers" for t in tickets
-    )
+    return [
+        f"{t.number} {t.status} {held.get(t.id, (0, 0))}/{t.units_needed}"
+        for t in tickets
+        if not (served(t, *held.get(t.id, (0, 0))) or t.escalation_reason == "max_offers")
+    ]
 
 
-# A guard against a hang, not a speed check: the run takes about 270 s on this 2-core machine
-# with nothing else running, too close to the suite's 300 s.
-@pytest.mark.timeout(600)
 def test_no_unit_or_ticket_ever_holds_more_than_it_may(
     production_stack, factory, start_worker, monkeypatch
 ):
@@ -83,13 +84,15 @@ def test_no_unit_or_ticket_ever_holds_more_than_it_may(
             assert response.status_code == 201, response.get_json()
             time.sleep(0.02)
 
+    intake_s = time.monotonic() - started
+
     try:
-        wait_for(
-            lambda: finished(app),
-            timeout=300,
-            interval=0.5,
-            message="tickets still waiting for a unit",
-        )
+        # Every ticket is offered, answered and worked within about a minute of the last
+        # call; what is still open after two names the tickets it is stuck on.
+        deadline = time.monotonic() + 120
+        while (left := unfinished(app)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert left == [], f"tickets still waiting for a unit: {left[:20]}"
     finally:
         stop.set()
         for sim in sims:
@@ -104,13 +107,14 @@ def test_no_unit_or_ticket_ever_holds_more_than_it_may(
         for k, v in sim.answers.items():
             answers[k] = answers.get(k, 0) + v
     print(
-        f"\n{TICKETS} tickets, {UNITS} units, 4 worker processes, {elapsed:.1f} s: "
+        f"\n{TICKETS} tickets, {UNITS} units, 4 worker processes, {elapsed:.1f} s "
+        f"(intake {intake_s:.1f} s): "
         f"{summary} answers={answers}"
     )
     # The run exercised every path: several units on one ticket at once, accepts,
     # declines and expiries.
     assert summary["tickets"] == TICKETS
-    assert summary["by_units_needed"] == {1: 140, 2: 35, 3: 35}
+    assert summary["by_units_needed"] == {1: 64, 2: 16, 3: 16}
     assert summary["most_units_at_once"] == 3
     assert summary["assignment_status"].get("declined", 0) > 0
     assert summary["assignment_status"].get("expired", 0) > 0
