@@ -7,12 +7,11 @@ import secrets
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import SignInThrottle, Unit, User
 from ..models.user import ROLES
-from . import clock, events
+from . import clock, events, sql
 from .credentials import USERNAME_RE, hash_password, normalise_username, password_problem
 from .errors import Forbidden, NotFound, ValidationError
 from .sessions import end_sessions, revoke_tokens
@@ -174,13 +173,7 @@ def create_user(data: dict, *, actor: User | None = None) -> User:
         full_name=full_name,
     )
     db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise ValidationError(
-            _l("The user was not created."), fields={"username": _l("This username is taken.")}
-        ) from None
+    sql.flush_unique(_l("The user was not created."), {"username": _l("This username is taken.")})
     events.record(
         "user.created",
         actor=actor,
