@@ -95,7 +95,7 @@ def run_stack(kind: str, rate: float, seconds: float, units: int, multi_every: i
 
     from callcenter.extensions import db
     from callcenter.models import User
-    from callcenter.services import accounts
+    from callcenter.services import credentials, sessions
 
     print(
         f"\n== {kind}: {'PostgreSQL + Redis' if kind == 'production' else 'SQLite + SQLite broker'}"
@@ -107,11 +107,13 @@ def run_stack(kind: str, rate: float, seconds: float, units: int, multi_every: i
         add_units(app, units, MALANG, seed=7, available=1.0)
         with app.app_context():
             user = User(
-                username="bench", password_hash=accounts.hash_password("x" * 12), role="dispatcher"
+                username="bench",
+                password_hash=credentials.hash_password("x" * 12),
+                role="dispatcher",
             )
             db.session.add(user)
             db.session.commit()
-            token, _ = accounts.issue_token(user)
+            token, _ = sessions.issue_token(user)
             db.session.remove()
         env = process_env({k: v for k, v in config.items() if not k.startswith("_")})
         tmp = config["_TMP"]

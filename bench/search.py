@@ -252,7 +252,7 @@ def samples(app, n_queries: int, rng: random.Random) -> dict[str, list[str]]:
 
 def measure(app, queries: list[str]) -> tuple[list[float], list[float], list[int]]:
     from callcenter.extensions import db
-    from callcenter.services import accounts, search
+    from callcenter.services import accounts, search, sessions
 
     with app.app_context():
         user = accounts.create_user(
@@ -262,7 +262,7 @@ def measure(app, queries: list[str]) -> tuple[list[float], list[float], list[int
                 "role": "dispatcher",
             }
         )
-        token, _ = accounts.issue_token(user)
+        token, _ = sessions.issue_token(user)
         db.session.remove()
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}

@@ -70,9 +70,9 @@ def make_accounts(app, n_units: int, n_dispatchers: int) -> dict:
 
     from callcenter.extensions import db
     from callcenter.models import ApiToken, Unit, User
-    from callcenter.services import accounts
+    from callcenter.services import credentials
 
-    password = accounts.hash_password("bench-password")
+    password = credentials.hash_password("bench-password")
     expires = datetime.now(UTC) + timedelta(days=1)
     out = {"units": [], "dispatchers": []}
     with app.app_context():

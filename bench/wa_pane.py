@@ -58,15 +58,15 @@ def fill(app, threads: int, messages: int) -> None:
 def token_for(app) -> str:
     from callcenter.extensions import db
     from callcenter.models import User
-    from callcenter.services import accounts
+    from callcenter.services import credentials, sessions
 
     with app.app_context():
         user = User(
-            username="bench", password_hash=accounts.hash_password("x" * 12), role="dispatcher"
+            username="bench", password_hash=credentials.hash_password("x" * 12), role="dispatcher"
         )
         db.session.add(user)
         db.session.commit()
-        token, _ = accounts.issue_token(user)
+        token, _ = sessions.issue_token(user)
         db.session.remove()
     return token
 

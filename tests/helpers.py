@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from callcenter.extensions import db
 from callcenter.models import Assignment, Event, Ticket, Unit
-from callcenter.services import accounts, clock, locator
+from callcenter.services import accounts, clock, locator, sessions
 
 PASSWORD = "correct-horse-110"
 # Kepanjen, Kabupaten Malang: the centre of the test world.
@@ -69,7 +69,7 @@ class Factory:
         with self.app.app_context():
             from callcenter.models import User
 
-            raw, _ = accounts.issue_token(db.session.get(User, user["id"]))
+            raw, _ = sessions.issue_token(db.session.get(User, user["id"]))
             db.session.remove()
             return raw
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..auth.decorators import roles_required
 from ..extensions import limiter
-from ..services import accounts
+from ..services import sessions
 from ..services.errors import ValidationError
 from . import bp, serialize_admin
 from .contract import operation
@@ -20,10 +20,10 @@ from .schemas.auth import Token, TokenRequest, User
 @operation(tag="auth", json=TokenRequest, ok=Token, status=201, errors=(401,))
 def create_token(json: TokenRequest):
     """Sign in with a username and password for a bearer token (public, rate-limited)."""
-    user = accounts.authenticate(
+    user = sessions.authenticate(
         json.username, json.password, remote_addr=request.remote_addr, via="api"
     )
-    raw, token = accounts.issue_token(user)
+    raw, token = sessions.issue_token(user)
     body = {"token": raw, "expires_at": token.expires_at, "user": serialize_admin.account(user)}
     return jsonify(body), 201
 
@@ -36,7 +36,7 @@ def revoke_token():
     token = getattr(g, "api_token", None)
     if token is None:
         raise ValidationError(_l("Only a bearer token can be revoked here."))
-    accounts.revoke_token(token)
+    sessions.revoke_token(token)
     return "", 204
 
 

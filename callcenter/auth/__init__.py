@@ -9,7 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from ..extensions import csrf, db, login_manager
 from ..models import User
-from ..services import accounts
+from ..services import sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -33,7 +33,7 @@ def _load_session_user(user_id: str) -> User | None:
         return None
     # Revoked server-side (sign-out, deactivation, password reset) or past its absolute
     # lifetime: the cookie, wherever it was copied to, no longer signs anyone in.
-    if not accounts.session_valid(user, session.get("sv"), session.get("t0"), time.time()):
+    if not sessions.session_valid(user, session.get("sv"), session.get("t0"), time.time()):
         return None
     return user
 
@@ -43,7 +43,7 @@ def _load_token_user(req) -> User | None:
     token = bearer_token()
     if token is None:
         return None
-    found = accounts.user_for_token(token)
+    found = sessions.user_for_token(token)
     if found is None:
         return None
     g.api_token = token

@@ -14,7 +14,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..extensions import limiter
-from ..services import accounts
+from ..services import accounts, sessions
 from ..services.errors import ServiceError
 from . import bp
 
@@ -48,7 +48,7 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(
+            user = sessions.authenticate(
                 form.username.data, form.password.data, remote_addr=request.remote_addr, via="page"
             )
         except ServiceError as exc:
@@ -77,7 +77,7 @@ def _login_rate() -> str:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    accounts.record_sign_out(current_user, session_id=session.get("sid"))
+    sessions.record_sign_out(current_user, session_id=session.get("sid"))
     logout_user()
     session.clear()
     flash(_("You are signed out."))

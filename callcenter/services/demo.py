@@ -10,7 +10,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import Sector, Unit, User
-from . import accounts, clock, events, locator
+from . import clock, credentials, events, locator
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def seed(*, available: bool = True) -> dict:
             locator.unit_changed(unit.id, unit.status, unit.lat, unit.lon)
             created["units"] += 1
     db.session.flush()
-    password_hash = accounts.hash_password(DEMO_PASSWORD)
+    password_hash = credentials.hash_password(DEMO_PASSWORD)
     units = {u.callsign: u for u in db.session.scalars(db.select(Unit))}
     users = list(DEMO_USERS) + [
         (callsign.lower(), "unit", unit.name, callsign)

@@ -7,12 +7,11 @@ import re
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Sector, Unit, UnitShift, User
 from ..models.unit import BUSY_STATUSES, UNIT_KINDS
-from . import accounts, clock, events, phones, state
+from . import accounts, clock, events, phones, sql, state
 from .errors import Conflict, NotFound, ValidationError
 from .validation import Errors, coordinates, integer, optional_text, parse_time, unknown_fields
 
@@ -70,6 +69,10 @@ def _callsign_taken() -> dict:
     return {"callsign": _l("This callsign is taken.")}
 
 
+def _code_taken() -> dict:
+    return {"code": _l("This code is taken.")}
+
+
 def create_unit(data: dict, *, actor: User | None = None) -> Unit:
     """Register a unit from ``{callsign, name, sector?, kind?}`` (the sector by id, code or
     name); it starts off duty. Commits with one ``unit.created`` event."""
@@ -79,11 +82,7 @@ def create_unit(data: dict, *, actor: User | None = None) -> Unit:
         raise ValidationError(_l("The unit was not created."), fields=errors)
     unit = Unit(**values, status="off_duty")
     db.session.add(unit)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise ValidationError(_l("The unit was not created."), fields=_callsign_taken()) from None
+    sql.flush_unique(_l("The unit was not created."), _callsign_taken())
     events.record(
         "unit.created",
         unit=unit,
@@ -111,11 +110,7 @@ def update_unit(unit: Unit, data: dict, *, actor: User) -> Unit:
     changes = events.apply_changes(unit, values)
     if not changes:
         return unit
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise ValidationError(_l("The unit was not changed."), fields=_callsign_taken()) from None
+    sql.flush_unique(_l("The unit was not changed."), _callsign_taken())
     events.record(
         "unit.updated",
         unit=unit,
@@ -292,13 +287,7 @@ def create_sector(data: dict, *, actor: User) -> Sector:
         raise ValidationError(_l("The sector was not created."), fields=errors)
     sector = Sector(**values)
     db.session.add(sector)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise ValidationError(
-            _l("The sector was not created."), fields={"code": _l("This code is taken.")}
-        ) from None
+    sql.flush_unique(_l("The sector was not created."), _code_taken())
     events.record("sector.created", actor=actor, data={"sector_id": sector.id, **values})
     db.session.commit()
     return sector
@@ -314,13 +303,7 @@ def update_sector(sector_id: int, data: dict, *, actor: User) -> Sector:
     if errors:
         raise ValidationError(_l("The sector was not changed."), fields=errors)
     changes = events.apply_changes(sector, values)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise ValidationError(
-            _l("The sector was not changed."), fields={"code": _l("This code is taken.")}
-        ) from None
+    sql.flush_unique(_l("The sector was not changed."), _code_taken())
     if changes:
         events.record(
             "sector.updated",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from .errors import ValidationError
 
 
 def insert_ignore(model, values: dict) -> None:
@@ -21,6 +23,17 @@ def insert_ignore_returning(model, values: dict, column):
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(model).values(**values).on_conflict_do_nothing().returning(column)
     return db.session.execute(statement).scalar_one_or_none()
+
+
+def flush_unique(message, fields: dict) -> None:
+    """Flush the pending rows. If they break a unique constraint (a callsign, code or name
+    someone took first, perhaps at the same moment), roll back and raise
+    ``ValidationError(message, fields)``: the database, not a check before, decides."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ValidationError(message, fields=fields) from None
 
 
 def is_postgresql() -> bool:

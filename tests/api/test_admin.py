@@ -355,11 +355,32 @@ def test_sectors(client, factory, admin):
     )
     assert bad.status_code == 422 and {"phone", "lat"} <= set(bad.get_json()["error"]["fields"])
     dup = client.post("/api/v1/sectors", headers=admin, json={"code": "PKJ", "name": "Other"})
-    assert dup.status_code == 422
+    assert dup.status_code == 422 and list(dup.get_json()["error"]["fields"]) == ["code"]
+    other = client.post("/api/v1/sectors", headers=admin, json={"code": "KPJ", "name": "Kepanjen"})
+    taken = client.patch(
+        f"/api/v1/sectors/{other.get_json()['id']}", headers=admin, json={"code": "pkj"}
+    )
+    assert taken.status_code == 422 and list(taken.get_json()["error"]["fields"]) == ["code"]
+    codes = sorted(s["code"] for s in client.get("/api/v1/sectors", headers=admin).get_json())
+    assert codes == ["KPJ", "PKJ"]
     assert [e.type for e in factory.events() if e.type.startswith("sector.")] == [
         "sector.created",
         "sector.updated",
+        "sector.created",
     ]
+
+
+def test_a_username_is_taken_once_whatever_its_case(client, factory, admin):
+    body = {"username": "dewi", "password": "operator-dewi-110", "role": "dispatcher"}
+    assert client.post("/api/v1/users", headers=admin, json=body).status_code == 201
+    again = client.post("/api/v1/users", headers=admin, json={**body, "username": " Dewi "})
+    assert again.status_code == 422
+    assert again.get_json()["error"]["fields"] == {"username": "Nama pengguna ini sudah dipakai."}
+    assert [u["username"] for u in client.get("/api/v1/users", headers=admin).get_json()] == [
+        "dewi",
+        "kasium",
+    ]
+    assert len(factory.events("user.created")) == 2
 
 
 def test_category_local_defaults_apply_to_new_tickets(client, factory, admin):

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from callcenter.extensions import db
-from callcenter.services import accounts
+from callcenter.services import sessions
 from tests.helpers import PASSWORD
 
 
@@ -45,7 +45,7 @@ def test_the_password_is_checked_outside_any_write_transaction(app, factory, cli
     response = client.post("/api/v1/auth/tokens", json={"username": "sari", "password": "x" * 9})
     assert response.status_code == 401
     seen = []
-    verify = accounts._verify
+    verify = sessions.verify
 
     def watching(stored_hash, password):
         with app.app_context():
@@ -56,7 +56,7 @@ def test_the_password_is_checked_outside_any_write_transaction(app, factory, cli
                 conn.close()
         return verify(stored_hash, password)
 
-    monkeypatch.setattr(accounts, "_verify", watching)
+    monkeypatch.setattr(sessions, "verify", watching)
     wrong = client.post("/api/v1/auth/tokens", json={"username": "sari", "password": "y" * 9})
     right = client.post("/api/v1/auth/tokens", json={"username": "sari", "password": PASSWORD})
     assert (wrong.status_code, right.status_code) == (401, 201)

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from ...models.ticket import MAX_UNITS
 from ...models.unit import UNIT_KINDS, UNIT_STATUSES
-from ...services.accounts import PASSWORD_MAX, PASSWORD_MIN
+from ...services.credentials import PASSWORD_MAX, PASSWORD_MIN
 from ...services.fleet import MAX_OFFICERS, MAX_SHIFT_H
 from .auth import Role, User
 from .common import Body, Id, Label, Out, Sector, Time, TimeText, omittable
