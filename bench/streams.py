@@ -34,7 +34,15 @@ from datetime import UTC, datetime, timedelta
 
 from bench.common import add_units, app_for, percentile, stack
 from bench.loadgen import Client, SSEReader
-from tests.processes import Pushpin, StreamRelay, WebServer, Worker, free_port, process_env
+from tests.processes import (
+    Pushpin,
+    StreamRelay,
+    WebServer,
+    Worker,
+    free_port,
+    process_env,
+    stop_all,
+)
 
 MALANG = (-8.45, -7.75, 112.25, 112.95)
 
@@ -406,10 +414,7 @@ def run(args, n_staff: int, n_unit_streams: int) -> dict:
                 "bench": time.process_time() - cpu0["bench"],
             }
         finally:
-            relay.stop()
-            web.stop()
-            worker.stop()
-            pushpin.stop()
+            stop_all(relay, web, worker, pushpin)
             if args.keep_logs:
                 import shutil
 

@@ -10,4 +10,6 @@ scripts/install.sh --dev
 scripts/services.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/pytest "$@"
+# Two processes: the tests that start processes or a browser in one, one after another
+# (tests/conftest.py), the in-process tests in the other. TEST_PROCESSES=0: one process.
+.venv/bin/pytest -n "${TEST_PROCESSES:-2}" --dist loadgroup "$@"

@@ -38,6 +38,20 @@ def _pg_url(dbname: str) -> str:
     return f"{base}/{dbname}"
 
 
+# Tests that start real processes (workers, web servers, Pushpin, a private PostgreSQL or
+# Redis) or drive the browser wait on timers and are sensitive to a starved machine. Under
+# pytest-xdist (scripts/test.sh runs two processes) they run one after another in one xdist
+# process, while the other takes the in-process API and service tests.
+PROCESS_FIXTURES = {"start_worker", "live_server", "browser", "stack"}
+PROCESS_MODULES = ("tests/system/", "tests/ops/", "tests/test_health.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.startswith(PROCESS_MODULES) or PROCESS_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.xdist_group("processes"))
+
+
 @pytest.fixture(scope="session")
 def tmp_root():
     with tempfile.TemporaryDirectory(prefix="cc110-") as path:

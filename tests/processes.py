@@ -4,7 +4,10 @@ process group, configured through the environment exactly as in production."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import typing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -22,7 +25,42 @@ def process_env(app_config: dict, **extra) -> dict:
     return env
 
 
-class Worker:
+class ProcessGroup:
+    """A subprocess in a process group of its own (``self.proc``), writing to ``self.log``.
+
+    ``stop()`` asks the whole group to end (SIGTERM) and kills it if it is still there after
+    15 s. To stop several at once, ``terminate()`` each and then ``stop()`` each: their
+    graceful shutdowns then overlap instead of adding up."""
+
+    proc: subprocess.Popen
+    log: typing.IO[bytes]
+
+    def terminate(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+
+    def stop(self) -> None:
+        self.terminate()
+        self._wait_or_kill(15)
+
+    def _wait_or_kill(self, timeout: float) -> None:
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+        self.log.close()
+
+
+def stop_all(*groups: ProcessGroup) -> None:
+    """Stop several processes at once (their shutdowns overlap)."""
+    for group in groups:
+        group.terminate()
+    for group in groups:
+        group.stop()
+
+
+class Worker(ProcessGroup):
     """A Celery worker (optionally with beat) in its own process group."""
 
     def __init__(
@@ -39,8 +77,6 @@ class Worker:
     ):
         """``schedule``: beat's schedule file (default: beside the log; "" for the app's
         own); ``cwd``: the working directory (the project is put on PYTHONPATH)."""
-        import subprocess
-
         self.log_path = log_path
         args = [
             sys.executable,
@@ -95,37 +131,29 @@ class Worker:
             return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
 
     def children(self) -> list[int]:
-        import subprocess
-
         out = subprocess.run(
             ["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True, check=False
         ).stdout
         return [int(p) for p in out.split()]
 
-    def stop(self, sig=None) -> None:
-        """Warm shutdown (SIGTERM to the main process), or ``sig`` to the whole group; the
-        group is killed if it is still there after 10 s."""
-        import signal as signals
-
+    def terminate(self, sig=None) -> None:
+        """Warm shutdown (SIGTERM to the main process), or ``sig`` to the whole group."""
         if self.proc.poll() is None:
-            try:
-                if sig is None:
-                    self.proc.send_signal(signals.SIGTERM)
-                else:
-                    os.killpg(self.proc.pid, sig)
-                self.proc.wait(10)
-            except Exception:
-                os.killpg(self.proc.pid, signals.SIGKILL)
-                self.proc.wait(10)
-        self.log.close()
+            if sig is None:
+                self.proc.send_signal(signal.SIGTERM)
+            else:
+                os.killpg(self.proc.pid, sig)
+
+    def stop(self, sig=None) -> None:
+        """``terminate(sig)``; the group is killed if it is still there after 10 s."""
+        self.terminate(sig)
+        self._wait_or_kill(10)
 
     def kill(self) -> None:
-        import signal as signals
-
-        self.stop(signals.SIGKILL)
+        self.stop(signal.SIGKILL)
 
 
-class WebServer:
+class WebServer(ProcessGroup):
     """The web part under gunicorn (gthread), as in production, in its own process group."""
 
     def __init__(
@@ -138,8 +166,6 @@ class WebServer:
         threads: str | None = "16",
     ):
         """``workers``/``threads`` None: as gunicorn.conf.py sets them."""
-        import subprocess
-
         self.url = f"http://127.0.0.1:{port}"
         self.log = open(log_path, "ab")  # noqa: SIM115  (closed in stop)
         env = dict(env)
@@ -167,7 +193,7 @@ class WebServer:
             start_new_session=True,
         )
 
-    def wait_ready(self, timeout: float = 30) -> WebServer:
+    def wait_ready(self, timeout: float = 60) -> WebServer:
         import time
         import urllib.request
 
@@ -182,18 +208,6 @@ class WebServer:
                 time.sleep(0.1)
         raise TimeoutError("web server not ready")
 
-    def stop(self) -> None:
-        import signal as signals
-
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signals.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except Exception:
-                os.killpg(self.proc.pid, signals.SIGKILL)
-                self.proc.wait(5)
-        self.log.close()
-
 
 def free_port() -> int:
     import socket
@@ -203,13 +217,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Pushpin:
+class Pushpin(ProcessGroup):
     """Pushpin (the push engine) with a configuration of its own in ``folder``: clients
     connect to ``url``, the relay publishes to ``publish_url``, requests go to ``origin``."""
 
     def __init__(self, folder: str, origin: str, sig_key: str, log_level: int = 1):
         import shutil
-        import subprocess
 
         from callcenter.streams import pushpin_conf
 
@@ -237,7 +250,7 @@ class Pushpin:
             start_new_session=True,
         )
 
-    def wait_ready(self, timeout: float = 30) -> Pushpin:
+    def wait_ready(self, timeout: float = 60) -> Pushpin:
         import socket
         import time
 
@@ -256,25 +269,11 @@ class Pushpin:
             time.sleep(0.1)
         raise TimeoutError("pushpin not ready")
 
-    def stop(self) -> None:
-        import signal as signals
 
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signals.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except Exception:
-                os.killpg(self.proc.pid, signals.SIGKILL)
-                self.proc.wait(5)
-        self.log.close()
-
-
-class StreamRelay:
+class StreamRelay(ProcessGroup):
     """The stream relay (``flask --app wsgi stream-relay``) in its own process group."""
 
     def __init__(self, env: dict, log_path: str):
-        import subprocess
-
         self.log_path = log_path
         self.log = open(log_path, "ab")  # noqa: SIM115  (closed in stop)
         self.proc = subprocess.Popen(
@@ -286,7 +285,7 @@ class StreamRelay:
             start_new_session=True,
         )
 
-    def wait_ready(self, timeout: float = 30) -> StreamRelay:
+    def wait_ready(self, timeout: float = 60) -> StreamRelay:
         import time
 
         deadline = time.monotonic() + timeout
@@ -298,15 +297,3 @@ class StreamRelay:
                 raise RuntimeError("relay exited")
             time.sleep(0.1)
         raise TimeoutError("relay not publishing")
-
-    def stop(self) -> None:
-        import signal as signals
-
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signals.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except Exception:
-                os.killpg(self.proc.pid, signals.SIGKILL)
-                self.proc.wait(5)
-        self.log.close()

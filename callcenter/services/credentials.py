@@ -14,6 +14,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
+from ..config import Defaults
+
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
@@ -35,12 +37,9 @@ def _hasher_for(profile: str) -> PasswordHasher:
 
 def _hasher() -> PasswordHasher:
     """The hasher of the configured profile (the default one outside an app)."""
-    profile = (
-        current_app.config["CALLCENTER_ARGON2_PROFILE"]
-        if has_app_context()
-        else "rfc9106-low-memory"
-    )
-    return _hasher_for(profile)
+    if has_app_context():
+        return _hasher_for(current_app.config["CALLCENTER_ARGON2_PROFILE"])
+    return _hasher_for(Defaults.CALLCENTER_ARGON2_PROFILE)
 
 
 def hash_password(password: str) -> str:

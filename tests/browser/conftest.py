@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
+
+# An assertion waits up to 10 s for the page to get there (Playwright's default is 5 s): a
+# busy two-core machine can take that long, and a test that waits longer only fails slower.
+expect.set_options(timeout=10_000)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

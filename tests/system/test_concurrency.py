@@ -10,6 +10,8 @@ import random
 import threading
 import time
 
+import pytest
+
 from callcenter.extensions import db
 from callcenter.models import Ticket
 from tests.helpers import KEPANJEN, offset, ticket_payload
@@ -45,6 +47,7 @@ def unfinished(app) -> list[str]:
     ]
 
 
+@pytest.mark.timeout(480)  # a hang guard: the run takes 90-150 s on two cores
 def test_no_unit_or_ticket_ever_holds_more_than_it_may(
     production_stack, factory, start_worker, monkeypatch
 ):
@@ -87,9 +90,10 @@ def test_no_unit_or_ticket_ever_holds_more_than_it_may(
     intake_s = time.monotonic() - started
 
     try:
-        # Every ticket is offered, answered and worked within about a minute of the last
-        # call; what is still open after two names the tickets it is stuck on.
-        deadline = time.monotonic() + 120
+        # Every ticket is offered, answered and worked within a minute or two of the last
+        # call (on two cores, shared with other tests); what is still open after four minutes
+        # names the tickets it is stuck on.
+        deadline = time.monotonic() + 240
         while (left := unfinished(app)) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert left == [], f"tickets still waiting for a unit: {left[:20]}"

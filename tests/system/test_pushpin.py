@@ -16,7 +16,7 @@ import pytest
 from callcenter.services import accounts
 from callcenter.streams.grip import grip_key
 from tests.helpers import KEPANJEN, offset, ticket_payload
-from tests.processes import Pushpin, StreamRelay, WebServer, free_port, process_env
+from tests.processes import Pushpin, StreamRelay, WebServer, free_port, process_env, stop_all
 from tests.sse import Stream
 
 
@@ -43,8 +43,7 @@ class Stack:
         return Stream(self.url + "/api/v1/events/stream", {**headers, **extra}, **kw)
 
     def stop(self):
-        for part in (self.relay, self.web, self.pushpin):
-            part.stop()
+        stop_all(self.relay, self.web, self.pushpin)
 
 
 @pytest.fixture
