@@ -55,7 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     from .ops import logs as ops_logs
     from .ops import scrape
-    from .services import events, fallback
+    from .services import events, fallback, repair, routing
 
     app = Flask(__name__, instance_relative_config=True)
     config_module.load(app, config)
@@ -79,7 +79,13 @@ def create_app(config: dict | None = None) -> Flask:
     celery_init_app(app)
     events.init_app(app)
     ops_logs.init_app(app)
-    fallback.init_app(app)
+    # What a web process does by itself while dispatch is degraded: the workers' own work.
+    fallback.init_app(
+        app,
+        route_ticket=routing.route_ticket,
+        route_queued=routing.route_queued,
+        sweep=repair.sweep,
+    )
     auth.init_app(app)
     security.init_app(app)
 

@@ -20,16 +20,9 @@ import os
 from kombu.transport import redis as kombu_redis
 from kombu.transport import sqlalchemy as kombu_sqla
 
+from .redis_policy import no_retry
+
 log = logging.getLogger(__name__)
-
-
-def no_retry(retries: int = 0):
-    """A redis-py retry policy of ``retries`` immediate attempts (redis-py's default is 3
-    with backoff, which turns a 0.1 s timeout on a hung server into seconds)."""
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    return Retry(NoBackoff(), retries)
 
 
 def make_sqlite_folder(url: str) -> None:

@@ -256,7 +256,7 @@ def load(app, override: dict | None = None) -> None:
     # A hung Redis costs a sign-in at most the timeout; then limits are counted in memory
     # until Redis answers again.
     redis_timeout = float(cfg["CALLCENTER_REDIS_TIMEOUT_S"])
-    from .broker import no_retry
+    from .redis_policy import no_retry
 
     cfg["RATELIMIT_STORAGE_OPTIONS"] = {
         "socket_connect_timeout": redis_timeout,

@@ -13,7 +13,7 @@ import time
 import redis
 from flask import current_app
 
-from ..broker import no_retry
+from ..redis_policy import no_retry
 
 log = logging.getLogger(__name__)
 

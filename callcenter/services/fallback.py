@@ -10,6 +10,10 @@ escalations, stuck tickets), since beat and the workers may be gone with the bro
 
 Routing here is still exactly-once: it takes the same row locks and conditional claims as
 a worker's, so a worker and any number of web processes may route side by side.
+
+The work itself (routing, the sweep) is handed in by the app factory (``init_app``): it
+publishes through services/queue.py, which uses this module, so this module does not
+import it.
 """
 
 from __future__ import annotations
@@ -90,8 +94,7 @@ class Guard:
                 self.thread.start()
 
     def _run(self) -> None:
-        from . import repair, routing
-
+        work = self.app.extensions["cc_fallback_work"]
         cfg = self.app.config
         interval = float(cfg["CALLCENTER_SWEEP_INTERVAL_S"])
         next_look = 0.0
@@ -102,16 +105,14 @@ class Guard:
                 task_name, args = None, ()
             with self.app.app_context():
                 try:
-                    if task_name == "route_ticket":
-                        routing.route_ticket(*args)
-                    elif task_name == "route_queued":
-                        routing.route_queued()
+                    if task_name in ROUTING_TASKS:
+                        work[task_name](*args)
                     if time.monotonic() >= next_look:
                         next_look = time.monotonic() + interval
                         if not self.broker_ok() and probes.broker()["ok"]:
                             self._broker_back()
                         if cfg["CALLCENTER_DISPATCH_FALLBACK"] and self.degraded():
-                            report = repair.sweep()
+                            report = work["sweep"]()
                             self.sweeps += 1
                             if any(report.values()):
                                 log.info("fallback sweep: %s", report)
@@ -155,8 +156,15 @@ def get(app=None) -> Guard:
     return guard
 
 
-def init_app(app) -> None:
-    """Web processes watch the workers' heartbeat from their first request on."""
+def init_app(app, *, route_ticket, route_queued, sweep) -> None:
+    """Set what this process does by itself while dispatch is degraded: ``route_ticket(id)``,
+    ``route_queued()`` and the repair ``sweep()``. Web processes watch the workers'
+    heartbeat from their first request on."""
+    app.extensions["cc_fallback_work"] = {
+        "route_ticket": route_ticket,
+        "route_queued": route_queued,
+        "sweep": sweep,
+    }
 
     @app.before_request
     def _watch():

@@ -11,9 +11,9 @@ import redis
 from flask import current_app
 from sqlalchemy import text
 
-from ..broker import no_retry
 from ..config import sqlite_path
 from ..extensions import db, reading
+from ..redis_policy import no_retry
 from . import heartbeat
 
 
